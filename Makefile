@@ -1,0 +1,73 @@
+# Serverless platform kit. `make help` lists every target.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+ENV ?= local
+# The Lambda runtime's Python, or the nearest one this machine has.
+PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3,$(shell $(p) -c 'import sys; print("$(p)") if sys.version_info >= (3, 12) else None' 2>/dev/null)))
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PY := $(VENV)/bin/python
+TF := tools/tf
+PYTEST_ARGS ?=
+
+export PYTHONPATH := services:shared:.
+export ARTILLERY_DISABLE_TELEMETRY := true
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "  Variables: ENV=$(ENV) (local|dev|staging|prod)  PYTEST_ARGS='...'  TF_PROVIDER_MIRROR=<dir|off>"
+
+# The virtualenv is rebuilt whenever pyproject.toml changes.
+$(VENV_STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python >= 3.12 not found; set PYTHON=/path/to/python3.12" >&2; exit 2; }
+	@echo "==> creating $(VENV) with $(PYTHON)"
+	@rm -rf $(VENV) && $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --upgrade pip 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+	@$(VENV)/bin/pip install --quiet -e '.[dev]' 2>&1 | { grep -v -e 'is ignored: it is neither' -e BuildBackendWarning || true; }
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV_STAMP) ## Create or refresh the development virtualenv
+
+.PHONY: test
+test: $(VENV_STAMP) ## Run every test: unit, terraform, emulator apply and end-to-end
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: test-unit
+test-unit: $(VENV_STAMP) ## Run only the fast Python unit tests
+	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(VENV_STAMP) ## ruff and terraform fmt -check
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(TF) fmt -check -recursive terraform
+
+.PHONY: fmt
+fmt: $(VENV_STAMP) ## Format Python and Terraform in place
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+	@$(TF) fmt -recursive terraform
+
+.PHONY: validate
+validate: $(VENV_STAMP) ## terraform validate every module, example, stack and environment root
+	@$(PY) -m tools.tfroots validate
+
+.PHONY: docs
+docs: $(VENV_STAMP) ## Regenerate module README input/output tables
+	@$(PY) -m tools.tfdocs --write
+
+.PHONY: checkov
+checkov: ## Static security analysis of terraform/ with checkov
+	@$(PY) -m tools.checkov
+
+.PHONY: clean
+clean: ## Remove build output, local state and caches (keeps the virtualenv)
+	rm -rf dist .local .pytest_cache .ruff_cache
+	find . -name .terraform -type d -prune -exec rm -rf {} +
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
