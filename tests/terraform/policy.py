@@ -1,0 +1,126 @@
+"""Policy checks over Terraform HCL. Each returns the violations it finds."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tools.hcl import Block, expression, root_blocks
+
+STANDARD_MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
+_WILDCARD_ACTION = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9]*\*[A-Za-z0-9*]*)$")
+_ACTION_IN_JSON = re.compile(r'"?Action"?\s*[=:]\s*(\[[^\]]*\]|"[^"]*")')
+_ACCOUNT_ID = re.compile(r"(?<![\d.])\d{12}(?![\d.])")
+_REGION = re.compile(
+    r"\b(us|eu|ap|sa|ca|me|af|il|mx)-(north|south|east|west|central|northeast|northwest"
+    r"|southeast|southwest|gov-east|gov-west)-\d\b"
+)
+
+
+def all_blocks(directories: Iterable[Path]) -> Iterator[Block]:
+    for directory in directories:
+        yield from root_blocks(directory)
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+def variables_without_type_or_description(blocks: Iterable[Block]) -> list[str]:
+    return [
+        f"{b.address}: missing {', '.join(k for k in ('type', 'description') if not b.body.get(k))}"
+        for b in blocks
+        if b.kind == "variable" and not (b.body.get("type") and b.body.get("description"))
+    ]
+
+
+def wildcard_iam_actions(blocks: Iterable[Block]) -> list[str]:
+    """IAM actions like "*" or "s3:*", in policy documents, jsonencode()d policies or locals."""
+    found = []
+    for block in blocks:
+        for text in _strings(block.body):
+            candidates = []
+            if _WILDCARD_ACTION.match(text) and ":" in text:
+                candidates.append(text)
+            for match in _ACTION_IN_JSON.finditer(text):
+                candidates += [
+                    a for a in re.findall(r'"([^"]+)"', match.group(1)) if _WILDCARD_ACTION.match(a)
+                ]
+            found += [f"{block.address}: wildcard action {c!r}" for c in candidates]
+        if block.kind == "data" and block.labels[0] == "aws_iam_policy_document":
+            for statement in block.body.get("statement", []):
+                for action in statement.get("actions", []):
+                    if action == "*":
+                        found.append(f"{block.address}: wildcard action '*'")
+    return found
+
+
+def hard_coded_accounts_or_regions(blocks: Iterable[Block]) -> list[str]:
+    found = []
+    for block in blocks:
+        for text in _strings(block.body):
+            for pattern, what in ((_ACCOUNT_ID, "account id"), (_REGION, "region")):
+                match = pattern.search(text)
+                if match:
+                    found.append(f"{block.address}: hard-coded {what} {match.group(0)!r}")
+    return found
+
+
+def queues_without_dead_letter(blocks: Iterable[Block]) -> list[str]:
+    """Every queue redrives to a DLQ with maxReceiveCount, or is itself a DLQ (redrive-allow)."""
+    found = []
+    for block in blocks:
+        if block.kind != "resource" or block.labels[0] != "aws_sqs_queue":
+            continue
+        redrive = json.dumps(block.body.get("redrive_policy", ""))
+        is_dead_letter_queue = "redrive_allow_policy" in block.body
+        if not is_dead_letter_queue and "maxReceiveCount" not in redrive:
+            found.append(f"{block.address}: no redrive_policy with maxReceiveCount")
+    return found
+
+
+def functions_without_logs_or_tracing(blocks: Iterable[Block]) -> list[str]:
+    blocks = list(blocks)
+    log_groups = {
+        b.labels[1]: b
+        for b in blocks
+        if b.kind == "resource" and b.labels[0] == "aws_cloudwatch_log_group"
+    }
+    found = []
+    for block in blocks:
+        if block.kind != "resource" or block.labels[0] != "aws_lambda_function":
+            continue
+        if not block.body.get("tracing_config"):
+            found.append(f"{block.address}: no tracing_config")
+        logging = block.body.get("logging_config") or [{}]
+        target = expression(logging[0].get("log_group", ""))
+        match = re.search(r"aws_cloudwatch_log_group\.(\w+)\.name", target)
+        group = log_groups.get(match.group(1)) if match else None
+        if group is None:
+            found.append(f"{block.address}: logging_config.log_group is not a log group of its own")
+        elif not group.body.get("retention_in_days"):
+            found.append(f"{group.address}: no retention_in_days")
+    return found
+
+
+def module_layout_problems(module_dir: Path) -> list[str]:
+    found = [
+        f"{module_dir.name}: missing {f}"
+        for f in STANDARD_MODULE_FILES
+        if not (module_dir / f).is_file()
+    ]
+    if not list((module_dir / "tests").glob("*.tftest.hcl")):
+        found.append(f"{module_dir.name}: no tests/*.tftest.hcl")
+    if not [p for p in (module_dir / "examples").glob("*/main.tf")]:
+        found.append(f"{module_dir.name}: no examples/<name>/main.tf")
+    return found

@@ -1,0 +1,101 @@
+"""Repository-wide rules over terraform/, read with python-hcl2.
+
+Each rule is also run against a small bad configuration, so a checker that
+stopped finding anything would fail here rather than pass silently.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.terraform import policy
+from tools.hcl import TERRAFORM_DIR, root_blocks, terraform_directories
+
+MODULES = sorted(p for p in (TERRAFORM_DIR / "modules").iterdir() if p.is_dir())
+EXPECTED_MODULES = {"lambda", "queue-with-dlq", "dynamo-table", "event-rule", "http-api"}
+
+
+def _all_blocks():
+    return list(policy.all_blocks(terraform_directories()))
+
+
+def _reusable_code_blocks():
+    """Modules and the shared stack: code that must not carry account-specific values."""
+    dirs = [
+        d
+        for d in terraform_directories()
+        if d.parent == TERRAFORM_DIR / "modules" or d == TERRAFORM_DIR / "stack"
+    ]
+    return list(policy.all_blocks(dirs))
+
+
+BAD_CONFIGURATION = """
+variable "untyped" {}
+resource "aws_sqs_queue" "orphan" {
+  name = "orphan"
+}
+data "aws_iam_policy_document" "broad" {
+  statement {
+    actions   = ["dynamodb:*"]
+    resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/t"]
+  }
+}
+resource "aws_iam_role_policy" "inline" {
+  policy = jsonencode({ Statement = [{ Action = ["*"], Resource = "*" }] })
+}
+resource "aws_lambda_function" "fn" {
+  function_name = "fn"
+}
+"""
+
+
+@pytest.fixture
+def bad_blocks(tmp_path: Path):
+    (tmp_path / "main.tf").write_text(BAD_CONFIGURATION)
+    return list(root_blocks(tmp_path))
+
+
+def test_the_five_core_modules_exist():
+    assert {m.name for m in MODULES} >= EXPECTED_MODULES
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
+def test_module_has_the_standard_files_tests_and_example(module: Path):
+    assert policy.module_layout_problems(module) == []
+
+
+def test_every_variable_has_a_type_and_a_description():
+    assert policy.variables_without_type_or_description(_all_blocks()) == []
+
+
+def test_no_iam_statement_grants_a_wildcard_action():
+    assert policy.wildcard_iam_actions(_all_blocks()) == []
+
+
+def test_modules_and_stack_hard_code_no_account_id_or_region():
+    assert policy.hard_coded_accounts_or_regions(_reusable_code_blocks()) == []
+
+
+def test_every_queue_has_a_dead_letter_queue_with_max_receive_count():
+    assert policy.queues_without_dead_letter(_all_blocks()) == []
+
+
+def test_every_function_has_its_own_log_group_with_retention_and_tracing():
+    assert policy.functions_without_logs_or_tracing(_all_blocks()) == []
+
+
+def test_checkers_find_each_violation_in_a_bad_configuration(bad_blocks, tmp_path: Path):
+    assert policy.variables_without_type_or_description(bad_blocks)
+    wildcards = policy.wildcard_iam_actions(bad_blocks)
+    assert any("dynamodb:*" in w for w in wildcards)
+    assert any("'*'" in w for w in wildcards)
+    hard_coded = policy.hard_coded_accounts_or_regions(bad_blocks)
+    assert any("account id" in h for h in hard_coded)
+    assert any("region" in h for h in hard_coded)
+    assert policy.queues_without_dead_letter(bad_blocks)
+    missing = policy.functions_without_logs_or_tracing(bad_blocks)
+    assert any("tracing_config" in m for m in missing)
+    assert any("log group" in m for m in missing)
+    assert policy.module_layout_problems(tmp_path)
