@@ -45,10 +45,26 @@ def variables_without_type_or_description(blocks: Iterable[Block]) -> list[str]:
 
 
 def wildcard_iam_actions(blocks: Iterable[Block]) -> list[str]:
-    """IAM actions like "*" or "s3:*", in policy documents, jsonencode()d policies or locals."""
+    """Allowed IAM actions like "*" or "s3:*": in policy documents, jsonencode()d policies, locals.
+
+    A wildcard in a Deny statement of a policy document only narrows access, so it is allowed
+    (the TLS-only bucket policy denies "s3:*").
+    """
     found = []
     for block in blocks:
-        for text in _strings(block.body):
+        body = block.body
+        if block.kind == "data" and block.labels[0] == "aws_iam_policy_document":
+            statements = body.get("statement", [])
+            for statement in statements:
+                if str(statement.get("effect", "Allow")) == "Deny":
+                    continue
+                found += [
+                    f"{block.address}: wildcard action {a!r}"
+                    for a in statement.get("actions", [])
+                    if isinstance(a, str) and _WILDCARD_ACTION.match(a)
+                ]
+            body = {k: v for k, v in body.items() if k != "statement"}
+        for text in _strings(body):
             candidates = []
             if _WILDCARD_ACTION.match(text) and ":" in text:
                 candidates.append(text)
@@ -57,11 +73,6 @@ def wildcard_iam_actions(blocks: Iterable[Block]) -> list[str]:
                     a for a in re.findall(r'"([^"]+)"', match.group(1)) if _WILDCARD_ACTION.match(a)
                 ]
             found += [f"{block.address}: wildcard action {c!r}" for c in candidates]
-        if block.kind == "data" and block.labels[0] == "aws_iam_policy_document":
-            for statement in block.body.get("statement", []):
-                for action in statement.get("actions", []):
-                    if action == "*":
-                        found.append(f"{block.address}: wildcard action '*'")
     return found
 
 

@@ -38,6 +38,11 @@ resource "aws_sqs_queue" "orphan" {
 }
 data "aws_iam_policy_document" "broad" {
   statement {
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = ["*"]
+  }
+  statement {
     actions   = ["dynamodb:*"]
     resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/t"]
   }
@@ -91,6 +96,7 @@ def test_checkers_find_each_violation_in_a_bad_configuration(bad_blocks, tmp_pat
     wildcards = policy.wildcard_iam_actions(bad_blocks)
     assert any("dynamodb:*" in w for w in wildcards)
     assert any("'*'" in w for w in wildcards)
+    assert not any("s3:*" in w for w in wildcards), "a Deny statement only narrows access"
     hard_coded = policy.hard_coded_accounts_or_regions(bad_blocks)
     assert any("account id" in h for h in hard_coded)
     assert any("region" in h for h in hard_coded)
