@@ -1,0 +1,173 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name; resources are named <name_prefix>-<environment>-<part>. The bootstrap's deploy roles may only manage names under it."
+  type        = string
+  default     = "orders"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix must be 2-21 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name: local, dev, staging or prod. Used in names, tags and as the metrics dimension."
+  type        = string
+
+  validation {
+    condition     = contains(["local", "dev", "staging", "prod"], var.environment)
+    error_message = "environment must be one of local, dev, staging, prod."
+  }
+}
+
+variable "artifacts" {
+  description = "Build artifacts by name (orders_api, order_processor, notifier, layer), each a local zip (filename) or an S3 object (s3_bucket + s3_key), with the base64 sha256 Lambda reports as CodeSha256. Taken from the build manifest or a release file."
+  type = map(object({
+    filename         = optional(string)
+    s3_bucket        = optional(string)
+    s3_key           = optional(string)
+    source_code_hash = string
+  }))
+
+  validation {
+    condition     = alltrue([for name in ["orders_api", "order_processor", "notifier", "layer"] : contains(keys(var.artifacts), name)])
+    error_message = "artifacts must contain orders_api, order_processor, notifier and layer."
+  }
+
+  validation {
+    condition     = alltrue([for a in values(var.artifacts) : (a.filename != null) != (a.s3_bucket != null && a.s3_key != null)])
+    error_message = "each artifact needs exactly one source: filename, or s3_bucket together with s3_key."
+  }
+
+  validation {
+    condition     = alltrue([for a in values(var.artifacts) : can(regex("^[A-Za-z0-9+/]{43}=$", a.source_code_hash))])
+    error_message = "source_code_hash must be the base64-encoded sha256 of the zip (44 characters ending in '=')."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of every function and the layer: arm64 (cheaper, the default) or x86_64 (the local emulator runs code on this machine's CPU)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of every function and the layer."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.lambda_runtime)
+    error_message = "lambda_runtime must be python3.12 or python3.13."
+  }
+}
+
+variable "api_function" {
+  description = "Sizing of the HTTP API function. provisioned_concurrency > 0 keeps that many environments warm on the live alias (0 = off); snap_start is the cheaper alternative (not both)."
+  type = object({
+    memory_size             = optional(number, 512)
+    timeout                 = optional(number, 10)
+    reserved_concurrency    = optional(number, -1)
+    provisioned_concurrency = optional(number, 0)
+    snap_start              = optional(bool, false)
+  })
+  default = {}
+
+  validation {
+    condition     = !(var.api_function.snap_start && var.api_function.provisioned_concurrency > 0)
+    error_message = "api_function: choose snap_start or provisioned_concurrency, not both."
+  }
+}
+
+variable "processor_function" {
+  description = "Sizing of the order processor and its SQS event source: batch size (1-10 for ReportBatchItemFailures here) and maximum concurrency (2-1000)."
+  type = object({
+    memory_size             = optional(number, 512)
+    timeout                 = optional(number, 30)
+    batch_size              = optional(number, 10)
+    batching_window_seconds = optional(number, 0)
+    maximum_concurrency     = optional(number, 50)
+  })
+  default = {}
+
+  validation {
+    condition     = var.processor_function.batch_size >= 1 && var.processor_function.batch_size <= 10
+    error_message = "processor_function.batch_size must be between 1 and 10."
+  }
+
+  validation {
+    condition     = var.processor_function.maximum_concurrency >= 2 && var.processor_function.maximum_concurrency <= 1000
+    error_message = "processor_function.maximum_concurrency must be between 2 and 1000."
+  }
+}
+
+variable "api_throttling" {
+  description = "Default throttling of the HTTP API stage: steady requests per second and burst."
+  type = object({
+    rate_limit  = optional(number, 2000)
+    burst_limit = optional(number, 1000)
+  })
+  default = {}
+
+  validation {
+    condition     = var.api_throttling.rate_limit > 0 && var.api_throttling.burst_limit > 0
+    error_message = "api_throttling limits must be positive."
+  }
+}
+
+variable "notification_sender" {
+  description = "Verified SES identity (email address) the notifier sends from."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.notification_sender))
+    error_message = "notification_sender must be an email address verified in SES."
+  }
+}
+
+variable "data_protection" {
+  description = "Table protection: deletion protection and point-in-time recovery. Leave both on outside dev and local."
+  type = object({
+    deletion_protection    = optional(bool, true)
+    point_in_time_recovery = optional(bool, true)
+  })
+  default = {}
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group (a CloudWatch Logs value)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention value: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "alarm_email_addresses" {
+  description = "Addresses subscribed to the alarm topic. Empty creates no topic and sends alarms nowhere (fine for local and dev)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.alarm_email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", a))])
+    error_message = "alarm_email_addresses must be email addresses."
+  }
+}
+
+variable "tracing_enabled" {
+  description = "X-Ray active tracing on functions (and powertools Tracer). Off only where no X-Ray endpoint exists, e.g. the local emulator."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags for every resource, on top of platform:environment."
+  type        = map(string)
+  default     = {}
+}
