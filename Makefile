@@ -66,6 +66,37 @@ docs: $(VENV_STAMP) ## Regenerate module README input/output tables
 checkov: ## Static security analysis of terraform/ with checkov
 	@$(PY) -m tools.checkov
 
+# --- Environments (terraform/environments/<ENV>) -----------------------------
+
+.PHONY: envs
+envs: $(VENV_STAMP) ## List the environments
+	@$(PY) -m tools.deploy list
+
+.PHONY: init
+init: $(VENV_STAMP) ## terraform init ENV with its backend.hcl
+	@$(PY) -m tools.deploy init --env $(ENV)
+
+.PHONY: plan
+plan: $(VENV_STAMP) ## Plan ENV into .local/plans/ENV.tfplan
+	@$(PY) -m tools.deploy plan --env $(ENV)
+
+.PHONY: apply
+apply: $(VENV_STAMP) ## Apply exactly the saved plan of ENV (prod needs CONFIRM=prod)
+	@$(PY) -m tools.deploy apply --env $(ENV)
+
+.PHONY: destroy
+destroy: $(VENV_STAMP) ## Destroy ENV (prod needs CONFIRM=prod)
+	@$(PY) -m tools.deploy destroy --env $(ENV)
+
+.PHONY: publish
+publish: $(VENV_STAMP) ## Upload the arm64 build to ENV's artifact bucket and pin it in its release.json
+	@$(PY) -m tools.release publish --env $(ENV)
+
+.PHONY: promote
+promote: $(VENV_STAMP) ## Pin what FROM runs in TO (copying the bytes), then plan TO
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make promote FROM=staging TO=prod" >&2; exit 2; }
+	@$(PY) -m tools.release promote --from $(FROM) --to $(TO)
+
 .PHONY: clean
 clean: ## Remove build output, local state and caches (keeps the virtualenv)
 	rm -rf dist .local .pytest_cache .ruff_cache

@@ -58,3 +58,17 @@ def aws_env(endpoint: str, region: str = "eu-west-1") -> dict[str, str]:
         "AWS_DEFAULT_REGION": region,
         "AWS_EC2_METADATA_DISABLED": "true",
     }
+
+
+def aws_client(service: str, env: dict[str, str]):
+    """A boto3 client for the emulator described by an aws_env() dict."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=env.get("AWS_SESSION_TOKEN"),
+    )

@@ -6,7 +6,8 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,3 +102,22 @@ def copy_module_tree(module_name: str, destination: Path) -> Path:
         ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"),
     )
     return target
+
+
+@contextmanager
+def applied_example(
+    module_name: str,
+    example: str,
+    tmp_path: Path,
+    env: Mapping[str, str],
+    variables: Mapping[str, str] | None = None,
+) -> Iterator[tuple[TerraformRoot, dict[str, object]]]:
+    """Apply a module's example to the emulator, yield (root, outputs), then destroy it."""
+    module_dir = copy_module_tree(module_name, tmp_path)
+    root = TerraformRoot(module_dir / "examples" / example, dict(env))
+    root.init()
+    root.apply(variables)
+    try:
+        yield root, root.outputs()
+    finally:
+        root.destroy(variables)

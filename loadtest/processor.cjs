@@ -1,0 +1,101 @@
+// Hooks of the orders load test (artillery 2.0.34 processor, CommonJS).
+//
+// Every worker thread loads this file. Files are written only when the
+// runner (tools/loadtest.py) sets LOADTEST_RUN_DIR:
+//   orders.log    one order id per line for every POST /orders answered 202;
+//                 read back by the reconciliation step after the run
+//   arrivals.log  one epoch-millisecond timestamp per virtual user started;
+//                 read by the saturation check (was the arrival plan kept?)
+// Lines are short single appendFileSync calls (O_APPEND), so concurrent
+// workers never interleave within a line.
+'use strict';
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const FINAL = new Set(['CONFIRMED', 'REJECTED']);
+const RUN_DIR = process.env.LOADTEST_RUN_DIR || '';
+const ORDERS_LOG = RUN_DIR ? path.join(RUN_DIR, 'orders.log') : '';
+const ARRIVALS_LOG = RUN_DIR ? path.join(RUN_DIR, 'arrivals.log') : '';
+// Rows of data/skus.csv, loaded whole by artillery (payload with loadAll, so
+// run-fargate/run-lambda bundle it too): [sku, unit_price] arrays, or objects.
+function skuRows(context) {
+  const rows = context.vars.skus;
+  if (!Array.isArray(rows) || rows.length === 0) {
+    throw new Error('payload "skus" (data/skus.csv) is missing or empty');
+  }
+  return rows;
+}
+
+function asItem(row, quantity) {
+  const [sku, price] = Array.isArray(row) ? row : [row.sku, row.unit_price];
+  return { sku: String(sku), quantity, unit_price: Number(price) };
+}
+
+function pick(list) {
+  return list[Math.floor(Math.random() * list.length)];
+}
+
+// beforeScenario of every scenario.
+function startVuser(context, _events, next) {
+  if (context.vars.$environment === 'prod' && process.env.LOADTEST_ALLOW_PROD !== 'yes') {
+    return next(new Error('prod load test refused: set LOADTEST_ALLOW_PROD=yes to opt in'));
+  }
+  if (ARRIVALS_LOG) fs.appendFileSync(ARRIVALS_LOG, `${Date.now()}\n`);
+  return next();
+}
+
+// Function step: a fresh order and Idempotency-Key for this virtual user.
+// A retry in the same scenario reuses both, as a real client would.
+function newOrder(context, _events, next) {
+  const rows = skuRows(context);
+  const lines = Math.min(1 + Math.floor(Math.random() * 3), rows.length);
+  const items = [];
+  const seen = new Set();
+  while (items.length < lines) {
+    const item = asItem(pick(rows), 1 + Math.floor(Math.random() * 3));
+    if (seen.has(item.sku)) continue;
+    seen.add(item.sku);
+    items.push(item);
+  }
+  context.vars.idempotency_key = crypto.randomUUID();
+  context.vars.order_body = {
+    customer_id: context.vars.customer_id,
+    items,
+    currency: context.vars.currency,
+  };
+  context.vars.order_status = 'PENDING';
+  return next();
+}
+
+// beforeRequest of POST /orders.
+function orderRequest(requestParams, context, _events, next) {
+  requestParams.json = context.vars.order_body;
+  return next();
+}
+
+// afterResponse of POST /orders.
+function recordOrder(_requestParams, response, _context, _events, next) {
+  if (ORDERS_LOG && response.statusCode === 202) {
+    let id;
+    try {
+      id = JSON.parse(response.body).order_id;
+    } catch {
+      id = undefined;
+    }
+    if (typeof id === 'string' && id) fs.appendFileSync(ORDERS_LOG, `${id}\n`);
+  }
+  return next();
+}
+
+// whileTrue of the read-back loop: go on while the order is not final and
+// fewer than max_polls reads were made. (With whileTrue artillery ignores the
+// loop's count, so the bound lives here.)
+function orderPending(context, next) {
+  const polls = Number(context.vars.$loopCount || 0);
+  const max = Number(context.vars.max_polls || 10);
+  return next(!FINAL.has(context.vars.order_status) && polls < max);
+}
+
+module.exports = { startVuser, newOrder, orderRequest, recordOrder, orderPending };

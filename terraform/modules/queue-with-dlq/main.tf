@@ -1,0 +1,140 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  base_name  = trimsuffix(var.name, ".fifo")
+  dlq_name   = var.fifo ? "${local.base_name}-dlq.fifo" : "${local.base_name}-dlq"
+  queue_arn  = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${var.name}"
+  visibility = coalesce(var.visibility_timeout_seconds, 6 * var.consumer_timeout_seconds)
+  use_kms    = var.kms_key_arn != null
+}
+
+resource "aws_sqs_queue" "dlq" {
+  name                        = local.dlq_name
+  fifo_queue                  = var.fifo
+  content_based_deduplication = var.fifo ? var.content_based_deduplication : null
+  message_retention_seconds   = var.dlq_message_retention_seconds
+
+  sqs_managed_sse_enabled           = local.use_kms ? null : true
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = local.use_kms ? var.kms_data_key_reuse_period_seconds : null
+
+  # Only the main queue may use this queue as its dead-letter queue. Its ARN is
+  # computed, not referenced, because the main queue depends on this one.
+  redrive_allow_policy = var.restrict_dlq_sources ? jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [local.queue_arn]
+  }) : null
+
+  tags = var.tags
+}
+
+resource "aws_sqs_queue" "this" {
+  name                        = var.name
+  fifo_queue                  = var.fifo
+  content_based_deduplication = var.fifo ? var.content_based_deduplication : null
+  visibility_timeout_seconds  = local.visibility
+  message_retention_seconds   = var.message_retention_seconds
+  receive_wait_time_seconds   = var.receive_wait_time_seconds
+
+  sqs_managed_sse_enabled           = local.use_kms ? null : true
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = local.use_kms ? var.kms_data_key_reuse_period_seconds : null
+
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dlq.arn
+    maxReceiveCount     = var.max_receive_count
+  })
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "queue" {
+  for_each = {
+    main = { arn = aws_sqs_queue.this.arn, senders = var.allowed_senders }
+    dlq  = { arn = aws_sqs_queue.dlq.arn, senders = var.dlq_allowed_senders }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [each.value.arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.value.senders
+    content {
+      sid       = "AllowSend${statement.key}"
+      actions   = ["sqs:SendMessage"]
+      resources = [each.value.arn]
+      principals {
+        type        = "Service"
+        identifiers = [statement.value.service]
+      }
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = [statement.value.source_arn]
+      }
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "this" {
+  queue_url = aws_sqs_queue.this.id
+  policy    = data.aws_iam_policy_document.queue["main"].json
+}
+
+resource "aws_sqs_queue_policy" "dlq" {
+  queue_url = aws_sqs_queue.dlq.id
+  policy    = data.aws_iam_policy_document.queue["dlq"].json
+}
+
+resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
+  count = var.alarms.enabled ? 1 : 0
+
+  alarm_name          = "${local.dlq_name}-not-empty"
+  alarm_description   = "Messages in ${local.dlq_name}: processing of ${var.name} failed ${var.max_receive_count} times. Inspect, fix, then redrive."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.dlq.name }
+  statistic           = "Maximum"
+  period              = var.alarms.evaluation_period_seconds
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarms.alarm_actions
+  ok_actions          = var.alarms.ok_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "oldest_message_age" {
+  count = var.alarms.enabled ? 1 : 0
+
+  alarm_name          = "${local.base_name}-oldest-message-age"
+  alarm_description   = "The oldest message in ${var.name} waited longer than ${var.alarms.oldest_message_age_threshold_s} s: the consumer is failing or too slow."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = aws_sqs_queue.this.name }
+  statistic           = "Maximum"
+  period              = var.alarms.evaluation_period_seconds
+  evaluation_periods  = 3
+  threshold           = var.alarms.oldest_message_age_threshold_s
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarms.alarm_actions
+  ok_actions          = var.alarms.ok_actions
+  tags                = var.tags
+}

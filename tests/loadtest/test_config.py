@@ -1,0 +1,207 @@
+"""The artillery config and the package pins, checked without running load."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from tools import loadtest
+
+CONFIG = loadtest.load_config()
+
+
+def test_config_loads_the_ensure_expect_and_metrics_by_endpoint_plugins() -> None:
+    plugins = CONFIG["config"]["plugins"]
+    # Without plugins.ensure artillery never evaluates the thresholds.
+    assert "ensure" in plugins
+    # Without reportFailuresAsErrors failed expectations exit 21, not as errors.
+    assert plugins["expect"]["reportFailuresAsErrors"] is True
+    assert plugins["metrics-by-endpoint"]["useOnlyRequestNames"] is True
+
+
+@pytest.mark.parametrize("env", ["local", "staging", "prod"])
+def test_every_environment_has_phases_and_p99_and_error_rate_thresholds(env: str) -> None:
+    prof = loadtest.profile(CONFIG, env)
+    limits = loadtest.thresholds_of(prof)
+    assert limits.p99_ms > 0
+    assert limits.max_error_rate_pct >= 0
+    plan = loadtest.plan_of(prof["phases"])
+    assert plan.duration_s > 0
+    assert plan.vusers > 0
+
+
+def test_staging_ramps_to_1000_rps_over_2_minutes_then_holds_5_minutes() -> None:
+    prof = loadtest.profile(CONFIG, "staging")
+    per_vuser = prof["loadtest"]["requests_per_vuser"]
+    ramp, hold = prof["phases"]
+    assert (ramp["duration"], ramp["arrivalRate"]) == (120, 0)
+    assert ramp["rampTo"] * per_vuser == 1000
+    assert hold["duration"] == 300
+    assert hold["arrivalRate"] * per_vuser == 1000
+    assert loadtest.thresholds_of(prof) == loadtest.Thresholds(500, 0.1)
+    assert "target" not in prof  # it comes from Terraform, never a default
+
+
+def test_local_targets_loopback_only_and_has_modest_defaults() -> None:
+    prof = loadtest.profile(CONFIG, "local")
+    assert prof["loadtest"]["loopback_only"] is True
+    assert loadtest.is_loopback(prof["target"])
+    assert loadtest.plan_of(prof["phases"]).duration_s <= 60
+
+
+def test_every_scenario_checks_status_codes_with_expect() -> None:
+    scenarios = CONFIG["scenarios"]
+    assert sum(s["weight"] for s in scenarios) > 0
+    requests = [
+        step[method]
+        for s in scenarios
+        for item in s["flow"]
+        for step in item.get("loop", [item])
+        for method in ("get", "post")
+        if method in step
+    ]
+    assert len(requests) >= 5
+    for req in requests:
+        assert any("statusCode" in e for e in req["expect"]), req["name"]
+        assert req["name"]  # per-endpoint metrics are keyed by name
+    creates = [r for r in requests if r["url"] == "/orders"]
+    assert all(r["headers"]["Idempotency-Key"] == "{{ idempotency_key }}" for r in creates)
+
+
+def test_threshold_conditions_round_trip_through_the_parser() -> None:
+    limits = loadtest.Thresholds(123.5, 0.25)
+    assert loadtest.thresholds_of({"ensure": {"conditions": limits.conditions()}}) == limits
+
+
+def test_thresholds_parser_rejects_a_profile_without_error_rate() -> None:
+    prof = {"ensure": {"conditions": [{"expression": "http.response_time.p99 <= 5"}]}}
+    with pytest.raises(loadtest.LoadtestError):
+        loadtest.thresholds_of(prof)
+
+
+def test_artillery_and_node_are_pinned_exactly_in_package_json_and_lockfile() -> None:
+    package = json.loads((loadtest.LOADTEST_DIR / "package.json").read_text())
+    assert package["devDependencies"]["artillery"] == "2.0.34"
+    node_pin = package["devDependencies"]["node"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", node_pin)
+    assert tuple(int(x) for x in node_pin.split("."))[:2] >= loadtest.MIN_NODE
+    lock = json.loads(loadtest.LOCKFILE.read_text())["packages"]
+    assert lock["node_modules/artillery"]["version"] == "2.0.34"
+    assert lock["node_modules/node"]["version"] == node_pin
+    # no other copy of artillery (2.0.21 and older send telemetry) anywhere
+    for path, meta in lock.items():
+        if path.endswith("node_modules/artillery"):
+            assert meta["version"] == "2.0.34", path
+
+
+def test_rate_and_duration_replace_the_phases_with_one_steady_phase() -> None:
+    prof = loadtest.profile(CONFIG, "local")
+    phases = loadtest.steady_phases(prof, rate=400, duration=60)
+    assert phases == [{"name": "steady", "duration": 60, "arrivalRate": 200}]
+    assert loadtest.steady_phases(prof, None, None) == prof["phases"]
+
+
+def test_plan_counts_ramps_constant_rates_and_pauses() -> None:
+    plan = loadtest.plan_of(
+        [
+            {"duration": 120, "arrivalRate": 0, "rampTo": 500},
+            {"pause": 5},
+            {"duration": 300, "arrivalRate": 500},
+            {"duration": 10, "arrivalCount": 7},
+        ]
+    )
+    assert plan == loadtest.Plan(435, 30_000 + 150_000 + 7)
+
+
+def test_distributed_phases_are_split_across_workers() -> None:
+    phases = [
+        {"duration": 120, "arrivalRate": 0, "rampTo": 500},
+        {"duration": 300, "arrivalRate": 500},
+    ]
+    scaled = loadtest.scale_phases(phases, 4)
+    assert scaled[1]["arrivalRate"] == 125
+    assert scaled[0]["rampTo"] == 125
+    assert loadtest.plan_of(scaled).vusers * 4 == loadtest.plan_of(phases).vusers
+
+
+@pytest.mark.e2e
+def test_artillery_own_validator_accepts_every_environment() -> None:
+    """artillery 2.0.34 has no `validate` command; run its script validator
+    (the one `artillery run` applies) on the config merged for each environment."""
+    loadtest.ensure_installed()
+    help_text = subprocess.run(
+        [str(loadtest.NODE_BIN), str(loadtest.ARTILLERY_RUN), "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env=loadtest.artillery_env(),
+    ).stdout
+    assert "validate" not in help_text.split("COMMANDS", 1)[1]
+    script = """
+      const fs = require('node:fs');
+      const { pathToFileURL } = require('node:url');
+      const yaml = require('js-yaml');
+      const file = 'node_modules/artillery/dist/lib/util/validate-script.js';
+      (async () => {
+        const validate = (await import(pathToFileURL(file).href)).default;
+        const doc = yaml.safeLoad(fs.readFileSync('artillery.yml', 'utf8'));
+        const out = {};
+        for (const env of Object.keys(doc.config.environments)) {
+          const merged = JSON.parse(JSON.stringify(doc));
+          Object.assign(merged.config, merged.config.environments[env]);
+          out[env] = validate(merged) || 'ok';
+        }
+        out.broken = validate({config: doc.config, scenarios: [{flow: 'nope'}]}) || 'ok';
+        console.log(JSON.stringify(out));
+      })();
+    """
+    proc = subprocess.run(
+        [str(loadtest.NODE_BIN), "-e", script],
+        cwd=loadtest.LOADTEST_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    result = json.loads(proc.stdout)
+    assert result.pop("broken") != "ok"  # the validator does reject a bad script
+    assert result == {"local": "ok", "staging": "ok", "prod": "ok"}
+
+
+def test_target_comes_from_the_terraform_output_api_endpoint(tmp_path) -> None:
+    fake_tf = tmp_path / "tf"
+    fake_tf.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in -chdir=*/terraform/environments/staging) ;; *) exit 9 ;; esac\n'
+        '[ "$2 $3" = "output -json" ] || exit 8\n'
+        """echo '{"api_endpoint": {"value": "https://abc.execute-api.test"},"""
+        """ "orders_dlq_url": {"value": "https://sqs.test/q"}}'\n"""
+    )
+    fake_tf.chmod(0o755)
+    outputs = loadtest.terraform_outputs("staging", tf=fake_tf)
+    assert outputs == {
+        "api_endpoint": "https://abc.execute-api.test",
+        "orders_dlq_url": "https://sqs.test/q",
+    }
+    with pytest.raises(loadtest.LoadtestError, match="--target"):
+        loadtest.terraform_outputs("no-such-env", tf=fake_tf)
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8080", True),
+        ("http://127.9.9.9/x", True),
+        ("http://localhost:4566/_aws/execute-api/abc", True),
+        ("http://[::1]:80", True),
+        ("http://10.0.0.5:8080", False),
+        ("https://abc.execute-api.eu-west-1.amazonaws.com", False),
+        ("http://127.0.0.1.example.com", False),
+    ],
+)
+def test_loopback_detection(url: str, loopback: bool) -> None:
+    assert loadtest.is_loopback(url) is loopback
