@@ -1,0 +1,123 @@
+"""Notifier: OrderConfirmed / OrderRejected (EventBridge rule -> SQS) -> one e-mail per order.
+
+The notifications queue receives whole EventBridge events. Each order is notified once, even
+when its event arrives twice: powertools idempotency keyed by the order id guards the send.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.event_bridge_event import EventBridgeEvent
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from pydantic import ValidationError
+
+from orders_core.adapters.mail import SesMailer
+from orders_core.adapters.table import OrdersTable, idempotency_store
+from orders_core.domain import Notification, NotificationStatus, OrderEvent
+from orders_core.observability import logger, metrics, tracer
+from orders_core.settings import settings
+from orders_core.workflows import notify_customer
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+class MalformedEvent(ValueError):
+    """A record that is not an order event; it fails until it reaches the DLQ."""
+
+
+@cache
+def _table() -> OrdersTable:
+    return OrdersTable(settings().require("table_name"))
+
+
+@cache
+def _mailer() -> SesMailer:
+    return SesMailer(settings().require("notification_sender"))
+
+
+@cache
+def _notify_once():
+    config = IdempotencyConfig(
+        event_key_jmespath="order_id",
+        expires_after_seconds=settings().idempotency_ttl_seconds,
+    )
+
+    @idempotent_function(
+        data_keyword_argument="event",
+        config=config,
+        persistence_store=idempotency_store(settings().require("table_name")),
+    )
+    def notify(event: OrderEvent) -> dict[str, Any]:
+        notification = notify_customer(
+            event, _table(), _mailer(), _table(), lambda: datetime.now(UTC)
+        )
+        return notification.model_dump(mode="json")
+
+    return config, notify
+
+
+def _order_event(record: SQSRecord) -> OrderEvent:
+    try:
+        envelope = EventBridgeEvent(json.loads(record.body))
+        return OrderEvent.model_validate(envelope.detail)
+    except (ValueError, KeyError, TypeError, ValidationError) as error:
+        logger.error(
+            "malformed order event",
+            extra={"message_id": record.message_id, "error": str(error)[:500]},
+        )
+        raise MalformedEvent(f"message {record.message_id} is not an order event") from None
+
+
+def record_handler(record: SQSRecord) -> str:
+    logger.set_correlation_id(record.message_id)
+    event = _order_event(record)
+    try:
+        _, notify = _notify_once()
+        notification = Notification.model_validate(notify(event=event))
+    except Exception:
+        logger.exception(
+            "notification failed; the message will be retried",
+            extra={"message_id": record.message_id, "order_id": event.order_id},
+        )
+        raise
+    if notification.status is NotificationStatus.SENT:
+        metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "customer notified",
+        extra={
+            "order_id": event.order_id,
+            "event_type": event.event_type,
+            "status": notification.status,
+            "message_id": notification.message_id,
+        },
+    )
+    return notification.status
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    config, _ = _notify_once()
+    config.register_lambda_context(context)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    failures = len(response.get("batchItemFailures", []))
+    metrics.add_metric(name="BatchItemFailures", unit=MetricUnit.Count, value=failures)
+    logger.set_correlation_id(None)
+    logger.info(
+        "batch processed", extra={"records": len(event.get("Records", [])), "failed": failures}
+    )
+    return response

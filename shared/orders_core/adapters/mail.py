@@ -1,0 +1,36 @@
+"""Customer notifications through Amazon SES (API v2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orders_core.clients import client
+from orders_core.domain import NotificationMessage
+from orders_core.ports import Unavailable
+
+
+class SesMailer:
+    """Implements Mailer, sending from one verified SES identity."""
+
+    def __init__(self, sender: str, ses: Any = None) -> None:
+        self.sender = sender
+        self._client = ses
+
+    def send(self, recipient: str, message: NotificationMessage) -> str:
+        ses = self._client or client("sesv2")
+        try:
+            response = ses.send_email(
+                FromEmailAddress=self.sender,
+                Destination={"ToAddresses": [recipient]},
+                Content={
+                    "Simple": {
+                        "Subject": {"Data": message.subject, "Charset": "UTF-8"},
+                        "Body": {"Text": {"Data": message.body, "Charset": "UTF-8"}},
+                    }
+                },
+            )
+        except (BotoCoreError, ClientError) as error:
+            raise Unavailable(f"SES did not take the message for {recipient}: {error}") from error
+        return response["MessageId"]

@@ -1,0 +1,390 @@
+"""The orders table: one DynamoDB table holding every entity (single-table design).
+
+Hash key ``pk``, range key ``sk``, GSI ``by-customer`` on ``gsi1pk``/``gsi1sk``, TTL attribute
+``expires_at``. The key design and every access pattern are tabled in shared/README.md.
+Order lines live inside the order item (at most 100, a few KB): an order is read and written
+whole. Idempotency records put the hashed key in ``pk`` and a constant in ``sk`` (powertools'
+``key_attr`` and ``sort_key_attr`` swapped), so they spread over partitions like the rest.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orders_core.clients import client
+from orders_core.domain import (
+    Notification,
+    Order,
+    OrderLine,
+    OrderStatus,
+    StockShortage,
+)
+from orders_core.ports import (
+    InvalidCursor,
+    OrderPage,
+    ReservationOutcome,
+    ReservationResult,
+    Unavailable,
+)
+
+CUSTOMER_INDEX = "by-customer"
+TTL_ATTRIBUTE = "expires_at"
+IDEMPOTENCY_SK = "IDEMPOTENCY"
+_FINALIZABLE = "attribute_not_exists(pk) OR #status = :pending"
+_TRANSIENT_CANCELLATIONS = {
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+}
+
+
+def order_key(order_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}}
+
+
+def notification_key(order_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "NOTIFICATION"}}
+
+
+def stock_key(sku: str) -> dict[str, Any]:
+    return {"pk": {"S": f"SKU#{sku}"}, "sk": {"S": "STOCK"}}
+
+
+def customer_key(customer_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"CUSTOMER#{customer_id}"}, "sk": {"S": "PROFILE"}}
+
+
+def _timestamp(moment: datetime) -> str:
+    # Fixed width and UTC, so that string order is time order in the customer index.
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _order_item(order: Order) -> dict[str, Any]:
+    created = _timestamp(order.created_at)
+    item: dict[str, Any] = {
+        **order_key(order.order_id),
+        "type": {"S": "ORDER"},
+        "gsi1pk": {"S": f"CUSTOMER#{order.customer_id}"},
+        "gsi1sk": {"S": f"{created}#{order.order_id}"},
+        "order_id": {"S": order.order_id},
+        "customer_id": {"S": order.customer_id},
+        "currency": {"S": order.currency},
+        "status": {"S": order.status.value},
+        "created_at": {"S": created},
+        "updated_at": {"S": _timestamp(order.updated_at)},
+        "total": {"N": str(order.total)},
+        "lines": {
+            "L": [
+                {
+                    "M": {
+                        "sku": {"S": line.sku},
+                        "quantity": {"N": str(line.quantity)},
+                        "unit_price": {"N": str(line.unit_price)},
+                    }
+                }
+                for line in order.lines
+            ]
+        },
+    }
+    if order.reason:
+        item["reason"] = {"S": order.reason}
+    return item
+
+
+def _order_from_item(item: Mapping[str, Any]) -> Order:
+    return Order(
+        order_id=item["order_id"]["S"],
+        customer_id=item["customer_id"]["S"],
+        currency=item["currency"]["S"],
+        status=OrderStatus(item["status"]["S"]),
+        reason=item.get("reason", {}).get("S"),
+        created_at=datetime.fromisoformat(item["created_at"]["S"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]["S"]),
+        lines=[
+            OrderLine(
+                sku=line["M"]["sku"]["S"],
+                quantity=int(line["M"]["quantity"]["N"]),
+                unit_price=Decimal(line["M"]["unit_price"]["N"]),
+            )
+            for line in item["lines"]["L"]
+        ],
+    )
+
+
+def _error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def encode_cursor(last_key: Mapping[str, Any]) -> str:
+    plain = {name: value["S"] for name, value in sorted(last_key.items())}
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidCursor("cursor is not one this API handed out") from None
+    expected = {"pk", "sk", "gsi1pk", "gsi1sk"}
+    if (
+        not isinstance(plain, dict)
+        or set(plain) != expected
+        or not all(isinstance(v, str) for v in plain.values())
+    ):
+        raise InvalidCursor("cursor is not one this API handed out")
+    if plain["gsi1pk"] != f"CUSTOMER#{customer_id}":
+        raise InvalidCursor("cursor belongs to another customer's listing")
+    return {name: {"S": value} for name, value in plain.items()}
+
+
+class OrdersTable:
+    """Orders, stock, customers and notifications in the orders table.
+
+    Implements OrderRepository, StockLedger, CustomerDirectory and NotificationLog."""
+
+    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
+        self.table_name = table_name
+        self._client = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        if self._client is None:
+            self._client = client("dynamodb")
+        return self._client
+
+    # --- orders -----------------------------------------------------------------------------
+
+    def add_pending(self, order: Order) -> bool:
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table_name,
+                Item=_order_item(order),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise Unavailable(f"could not store order {order.order_id}: {error}") from error
+        except BotoCoreError as error:
+            raise Unavailable(f"could not store order {order.order_id}: {error}") from error
+        return True
+
+    def get_order(self, order_id: str) -> Order | None:
+        item = self.dynamodb.get_item(
+            TableName=self.table_name, Key=order_key(order_id), ConsistentRead=True
+        ).get("Item")
+        return _order_from_item(item) if item else None
+
+    def list_customer_orders(self, customer_id: str, limit: int, cursor: str | None) -> OrderPage:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": CUSTOMER_INDEX,
+            "KeyConditionExpression": "gsi1pk = :customer",
+            "ExpressionAttributeValues": {":customer": {"S": f"CUSTOMER#{customer_id}"}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = decode_cursor(cursor, customer_id)
+        response = self.dynamodb.query(**request)
+        last_key = response.get("LastEvaluatedKey")
+        return OrderPage(
+            orders=[_order_from_item(item) for item in response.get("Items", [])],
+            next_cursor=encode_cursor(last_key) if last_key else None,
+        )
+
+    def confirm_reserving_stock(
+        self, confirmed: Order, reserve: Mapping[str, int]
+    ) -> ReservationOutcome:
+        skus = list(reserve)
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _order_item(confirmed),
+                    "ConditionExpression": _FINALIZABLE,
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":pending": {"S": OrderStatus.PENDING.value}},
+                }
+            }
+        ]
+        actions += [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": stock_key(sku),
+                    "UpdateExpression": "SET available = available - :units",
+                    "ConditionExpression": "available >= :units",
+                    "ExpressionAttributeValues": {":units": {"N": str(reserve[sku])}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+            for sku in skus
+        ]
+        try:
+            self.dynamodb.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if _error_code(error) != "TransactionCanceledException":
+                raise
+            return self._why_cancelled(error, confirmed.order_id, skus, reserve)
+        return ReservationOutcome(ReservationResult.RESERVED)
+
+    def _why_cancelled(
+        self, error: ClientError, order_id: str, skus: list[str], reserve: Mapping[str, int]
+    ) -> ReservationOutcome:
+        reasons = error.response.get("CancellationReasons") or []
+        codes = [reason.get("Code", "None") for reason in reasons]
+        if any(code in _TRANSIENT_CANCELLATIONS for code in codes):
+            raise Unavailable(f"stock reservation for order {order_id} cancelled: {codes}")
+        if len(reasons) != len(skus) + 1:
+            # No per-action reasons: find out from the current state which condition failed.
+            order = self.get_order(order_id)
+            if order is not None and order.is_final:
+                return ReservationOutcome(ReservationResult.ALREADY_FINAL)
+            shortages = [
+                StockShortage(sku=sku, requested=reserve[sku], available=units)
+                for sku in skus
+                if (units := self.available(sku)) is None or units < reserve[sku]
+            ]
+            if not shortages:
+                raise Unavailable(f"stock reservation for order {order_id} cancelled: {codes}")
+            return ReservationOutcome(ReservationResult.OUT_OF_STOCK, shortages)
+        if codes[0] == "ConditionalCheckFailed":
+            return ReservationOutcome(ReservationResult.ALREADY_FINAL)
+        shortages = []
+        for sku, reason in zip(skus, reasons[1:], strict=True):
+            if reason.get("Code") != "ConditionalCheckFailed":
+                continue
+            old = reason.get("Item")
+            available = int(old["available"]["N"]) if old and "available" in old else None
+            shortages.append(StockShortage(sku=sku, requested=reserve[sku], available=available))
+        return ReservationOutcome(ReservationResult.OUT_OF_STOCK, shortages)
+
+    def store_rejected(self, rejected: Order) -> bool:
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table_name,
+                Item=_order_item(rejected),
+                ConditionExpression=_FINALIZABLE,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":pending": {"S": OrderStatus.PENDING.value}},
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def is_announced(self, order_id: str) -> bool:
+        item = self.dynamodb.get_item(
+            TableName=self.table_name,
+            Key=order_key(order_id),
+            ProjectionExpression="announced_at",
+            ConsistentRead=True,
+        ).get("Item")
+        return bool(item and "announced_at" in item)
+
+    def mark_announced(self, order_id: str, at: datetime) -> None:
+        self.dynamodb.update_item(
+            TableName=self.table_name,
+            Key=order_key(order_id),
+            UpdateExpression="SET announced_at = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":at": {"S": _timestamp(at)}},
+        )
+
+    # --- stock ------------------------------------------------------------------------------
+
+    def set_available(self, sku: str, units: int) -> None:
+        self.dynamodb.put_item(
+            TableName=self.table_name,
+            Item={
+                **stock_key(sku),
+                "type": {"S": "STOCK"},
+                "sku": {"S": sku},
+                "available": {"N": str(units)},
+            },
+        )
+
+    def available(self, sku: str) -> int | None:
+        item = self.dynamodb.get_item(
+            TableName=self.table_name, Key=stock_key(sku), ConsistentRead=True
+        ).get("Item")
+        return int(item["available"]["N"]) if item and "available" in item else None
+
+    # --- customers --------------------------------------------------------------------------
+
+    def register_customer(self, customer_id: str, email: str) -> None:
+        self.dynamodb.put_item(
+            TableName=self.table_name,
+            Item={
+                **customer_key(customer_id),
+                "type": {"S": "CUSTOMER"},
+                "customer_id": {"S": customer_id},
+                "email": {"S": email},
+            },
+        )
+
+    def email_of(self, customer_id: str) -> str | None:
+        item = self.dynamodb.get_item(TableName=self.table_name, Key=customer_key(customer_id)).get(
+            "Item"
+        )
+        return item["email"]["S"] if item and "email" in item else None
+
+    # --- notifications ----------------------------------------------------------------------
+
+    def record(self, notification: Notification) -> None:
+        item: dict[str, Any] = {
+            **notification_key(notification.order_id),
+            "type": {"S": "NOTIFICATION"},
+            "order_id": {"S": notification.order_id},
+            "event_type": {"S": notification.event_type.value},
+            "status": {"S": notification.status.value},
+            "subject": {"S": notification.subject},
+            "recorded_at": {"S": _timestamp(notification.recorded_at)},
+        }
+        if notification.recipient:
+            item["recipient"] = {"S": notification.recipient}
+        if notification.message_id:
+            item["message_id"] = {"S": notification.message_id}
+        self.dynamodb.put_item(TableName=self.table_name, Item=item)
+
+    def notification_for(self, order_id: str) -> Notification | None:
+        item = self.dynamodb.get_item(
+            TableName=self.table_name, Key=notification_key(order_id), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        return Notification.model_validate(
+            {
+                "order_id": item["order_id"]["S"],
+                "event_type": item["event_type"]["S"],
+                "status": item["status"]["S"],
+                "subject": item["subject"]["S"],
+                "recipient": item.get("recipient", {}).get("S"),
+                "message_id": item.get("message_id", {}).get("S"),
+                "recorded_at": item["recorded_at"]["S"],
+            }
+        )
+
+
+def idempotency_store(table_name: str):
+    """Powertools idempotency records in the orders table (see the key table above)."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    return DynamoDBPersistenceLayer(
+        table_name=table_name,
+        key_attr="sk",
+        static_pk_value=IDEMPOTENCY_SK,
+        sort_key_attr="pk",
+        expiry_attr=TTL_ATTRIBUTE,
+        boto3_client=client("dynamodb"),
+    )

@@ -1,0 +1,55 @@
+"""Orders and stock: the rules of the business, with no AWS and no I/O in them."""
+
+from orders_core.domain.currency import ISO_4217_CURRENCIES
+from orders_core.domain.models import (
+    MAX_DISTINCT_SKUS,
+    MAX_LINES,
+    FinalStatus,
+    Notification,
+    NotificationMessage,
+    NotificationStatus,
+    Order,
+    OrderEvent,
+    OrderEventType,
+    OrderLine,
+    OrderStatus,
+    OrderSubmission,
+    StockShortage,
+    line_problems,
+)
+from orders_core.domain.orders import (
+    InvalidTransition,
+    accept_order,
+    compose_notification,
+    confirm,
+    event_for,
+    reject,
+    rejection_reason,
+    stock_to_reserve,
+)
+
+__all__ = [
+    "ISO_4217_CURRENCIES",
+    "MAX_DISTINCT_SKUS",
+    "MAX_LINES",
+    "FinalStatus",
+    "InvalidTransition",
+    "Notification",
+    "NotificationMessage",
+    "NotificationStatus",
+    "Order",
+    "OrderEvent",
+    "OrderEventType",
+    "OrderLine",
+    "OrderStatus",
+    "OrderSubmission",
+    "StockShortage",
+    "accept_order",
+    "compose_notification",
+    "confirm",
+    "event_for",
+    "line_problems",
+    "reject",
+    "rejection_reason",
+    "stock_to_reserve",
+]

@@ -1,0 +1,185 @@
+"""The order model: what an order is, what it may contain, and the events it raises."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    computed_field,
+)
+
+from orders_core.domain.currency import ISO_4217_CURRENCIES
+
+MAX_LINES = 100
+# The processor reserves stock in one DynamoDB transaction: at most 100 actions, one of which
+# is the order itself.
+MAX_DISTINCT_SKUS = 99
+MAX_QUANTITY = 1000
+MAX_UNIT_PRICE = Decimal("1000000")
+
+
+def _known_currency(code: str) -> str:
+    if code not in ISO_4217_CURRENCIES:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code in circulation (e.g. EUR)")
+    return code
+
+
+Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
+CustomerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+OrderId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+]
+Currency = Annotated[
+    str, StringConstraints(min_length=3, max_length=3), AfterValidator(_known_currency)
+]
+# Money leaves the system as a decimal string ("12.50"): JSON numbers are floats to most clients.
+Money = Annotated[
+    Decimal,
+    Field(gt=0, le=MAX_UNIT_PRICE, allow_inf_nan=False),
+    PlainSerializer(lambda value: str(value), return_type=str, when_used="json"),
+]
+Total = Annotated[
+    Decimal, PlainSerializer(lambda value: str(value), return_type=str, when_used="json")
+]
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    REJECTED = "REJECTED"
+
+
+FinalStatus = Literal[OrderStatus.CONFIRMED, OrderStatus.REJECTED]
+
+
+class OrderLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sku: Sku = Field(description="Stock keeping unit: upper-case letters, digits and hyphens.")
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, strict=True, description="Units ordered.")
+    unit_price: Money = Field(description="Price of one unit in the order's currency.")
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+def line_problems(currency: str, lines: list[OrderLine]) -> list[str]:
+    """What is wrong with a set of lines for an order in this currency (empty when valid)."""
+    problems = []
+    places = ISO_4217_CURRENCIES.get(currency)
+    if places is not None:
+        for index, line in enumerate(lines):
+            exponent = line.unit_price.as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > places:
+                problems.append(
+                    f"items[{index}].unit_price {line.unit_price} has more decimal places than "
+                    f"{currency} allows ({places})"
+                )
+    distinct = len(Counter(line.sku for line in lines))
+    if distinct > MAX_DISTINCT_SKUS:
+        problems.append(
+            f"an order may reference at most {MAX_DISTINCT_SKUS} distinct SKUs, "
+            f"this one has {distinct}"
+        )
+    return problems
+
+
+class OrderSubmission(BaseModel):
+    """An accepted order as it travels on the orders queue: the source of truth until processed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    order_id: OrderId
+    customer_id: CustomerId
+    currency: Currency
+    lines: list[OrderLine] = Field(min_length=1, max_length=MAX_LINES)
+    submitted_at: AwareDatetime
+
+
+class Order(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    order_id: OrderId
+    customer_id: CustomerId
+    currency: Currency
+    lines: list[OrderLine] = Field(min_length=1, max_length=MAX_LINES)
+    status: OrderStatus
+    reason: str | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total(self) -> Total:
+        return sum((line.line_total for line in self.lines), Decimal(0))
+
+    @property
+    def is_final(self) -> bool:
+        return self.status is not OrderStatus.PENDING
+
+
+class StockShortage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    requested: int
+    available: int | None = None  # None: the SKU is not stocked at all
+
+
+class OrderEventType(StrEnum):
+    CONFIRMED = "OrderConfirmed"
+    REJECTED = "OrderRejected"
+
+
+class OrderEvent(BaseModel):
+    """The detail of an OrderConfirmed / OrderRejected event on the bus."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_type: OrderEventType
+    order_id: OrderId
+    customer_id: CustomerId
+    status: OrderStatus
+    reason: str | None = None
+    total: Total
+    currency: Currency
+    occurred_at: datetime
+
+
+class NotificationStatus(StrEnum):
+    SENT = "SENT"
+    SKIPPED_NO_ADDRESS = "SKIPPED_NO_ADDRESS"
+
+
+class NotificationMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    subject: str
+    body: str
+
+
+class Notification(BaseModel):
+    """The record of what the customer was told about an order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: OrderId
+    event_type: OrderEventType
+    status: NotificationStatus
+    recipient: str | None = None
+    subject: str
+    message_id: str | None = None
+    recorded_at: AwareDatetime

@@ -1,0 +1,108 @@
+"""The interfaces between the services and AWS. Adapters implement them; unit tests fake them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from orders_core.domain import (
+    Notification,
+    NotificationMessage,
+    Order,
+    OrderEvent,
+    OrderSubmission,
+    StockShortage,
+)
+
+
+class Unavailable(RuntimeError):
+    """A dependency could not do its part right now; the caller may retry later."""
+
+
+class InvalidCursor(ValueError):
+    """A pagination cursor that this service did not hand out for this query."""
+
+
+class ReservationResult(StrEnum):
+    RESERVED = "reserved"
+    OUT_OF_STOCK = "out_of_stock"
+    ALREADY_FINAL = "already_final"
+
+
+@dataclass(frozen=True)
+class ReservationOutcome:
+    result: ReservationResult
+    shortages: list[StockShortage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[Order]
+    next_cursor: str | None
+
+
+class OrderRepository(Protocol):
+    def add_pending(self, order: Order) -> bool:
+        """Store a PENDING order unless the order exists already; True when stored."""
+        ...
+
+    def get_order(self, order_id: str) -> Order | None: ...
+
+    def list_customer_orders(self, customer_id: str, limit: int, cursor: str | None) -> OrderPage:
+        """Newest first; `cursor` is the `next_cursor` of the previous page."""
+        ...
+
+    def confirm_reserving_stock(
+        self, confirmed: Order, reserve: Mapping[str, int]
+    ) -> ReservationOutcome:
+        """Take `reserve` units per SKU and store the confirmed order, all or nothing.
+
+        Only an order that is absent or PENDING may be confirmed."""
+        ...
+
+    def store_rejected(self, rejected: Order) -> bool:
+        """Store a rejected order unless it is final already; True when stored."""
+        ...
+
+    def is_announced(self, order_id: str) -> bool:
+        """Whether the event for the order's final state has been published."""
+        ...
+
+    def mark_announced(self, order_id: str, at: datetime) -> None: ...
+
+
+class StockLedger(Protocol):
+    def set_available(self, sku: str, units: int) -> None: ...
+
+    def available(self, sku: str) -> int | None: ...
+
+
+class CustomerDirectory(Protocol):
+    def email_of(self, customer_id: str) -> str | None: ...
+
+
+class NotificationLog(Protocol):
+    def record(self, notification: Notification) -> None: ...
+
+    def notification_for(self, order_id: str) -> Notification | None: ...
+
+
+class OrderQueue(Protocol):
+    def submit(self, submission: OrderSubmission) -> str:
+        """Hand the order on for processing; returns the message id. Raises Unavailable."""
+        ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[OrderEvent]) -> None:
+        """Publish every event or raise Unavailable."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, recipient: str, message: NotificationMessage) -> str:
+        """Send one message; returns the provider's message id. Raises Unavailable."""
+        ...

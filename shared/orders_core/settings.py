@@ -1,0 +1,53 @@
+"""Configuration of a function, read once from its environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment lacks a setting it needs; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    table_name: str | None
+    orders_queue_url: str | None
+    event_bus_name: str | None
+    event_source: str
+    notification_sender: str | None
+    idempotency_ttl_seconds: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        ttl = env.get("IDEMPOTENCY_TTL_SECONDS", "86400")
+        if not ttl.isdigit() or int(ttl) < 60:
+            raise ConfigurationError(f"IDEMPOTENCY_TTL_SECONDS={ttl!r}: give whole seconds, >= 60")
+        return cls(
+            environment=env.get("ENVIRONMENT", "local"),
+            table_name=env.get("TABLE_NAME"),
+            orders_queue_url=env.get("ORDERS_QUEUE_URL"),
+            event_bus_name=env.get("EVENT_BUS_NAME"),
+            event_source=env.get("EVENT_SOURCE", "orders"),
+            notification_sender=env.get("NOTIFICATION_SENDER"),
+            idempotency_ttl_seconds=int(ttl),
+        )
+
+    def require(self, name: str) -> str:
+        """A setting this function cannot work without."""
+        value = getattr(self, name)
+        if not value:
+            raise ConfigurationError(
+                f"{name.upper()} is not set in the function's environment; "
+                "the platform stack (terraform/stack) sets it for every function that needs it"
+            )
+        return value
+
+
+@cache
+def settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,153 @@
+"""What each function does, as plain Python over the ports: no AWS, no powertools.
+
+The handlers wire real adapters in; the unit tests wire fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from orders_core.domain import (
+    Notification,
+    NotificationStatus,
+    Order,
+    OrderEvent,
+    OrderSubmission,
+    accept_order,
+    compose_notification,
+    confirm,
+    event_for,
+    reject,
+    rejection_reason,
+    stock_to_reserve,
+)
+from orders_core.ports import (
+    CustomerDirectory,
+    EventPublisher,
+    Mailer,
+    NotificationLog,
+    OrderQueue,
+    OrderRepository,
+    ReservationResult,
+    Unavailable,
+)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    # Why the PENDING record could not be stored (the order is accepted all the same).
+    pending_record_error: str | None = None
+
+
+def place_order(submission: OrderSubmission, queue: OrderQueue, orders: OrderRepository) -> Placed:
+    """Accept an order: enqueue it, then record it as PENDING.
+
+    The message on the queue is the order's source of truth: once SQS has it, the order is
+    processed or ends in the dead-letter queue. So a failure to enqueue is the caller's error
+    (Unavailable, and nothing is stored), while a failure to store the PENDING copy afterwards
+    only delays what GET /orders/{id} shows: the processor writes the order either way."""
+    queue.submit(submission)
+    order = accept_order(submission)
+    try:
+        orders.add_pending(order)
+    except Unavailable as error:
+        return Placed(order, pending_record_error=str(error))
+    return Placed(order)
+
+
+class Outcome(StrEnum):
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Processed:
+    order: Order
+    outcome: Outcome
+
+
+def process_order(
+    submission: OrderSubmission,
+    orders: OrderRepository,
+    publisher: EventPublisher,
+    now: Clock,
+) -> Processed:
+    """Reserve stock and confirm, or reject; then announce the outcome on the bus.
+
+    Safe to run twice for the same message: the conditional writes let an order leave PENDING
+    once, a repeated delivery reserves nothing, and the event is published until it is marked
+    as announced (consumers see it at least once)."""
+    existing = orders.get_order(submission.order_id)
+    if existing is not None and existing.is_final:
+        _announce(existing, orders, publisher, now, only_if_unannounced=True)
+        return Processed(existing, Outcome.DUPLICATE)
+
+    pending = existing or accept_order(submission)
+    confirmed = confirm(pending, now())
+    reservation = orders.confirm_reserving_stock(confirmed, stock_to_reserve(pending))
+    if reservation.result is ReservationResult.RESERVED:
+        final, outcome = confirmed, Outcome.CONFIRMED
+    elif reservation.result is ReservationResult.OUT_OF_STOCK:
+        rejected = reject(pending, rejection_reason(reservation.shortages), now())
+        if orders.store_rejected(rejected):
+            final, outcome = rejected, Outcome.REJECTED
+        else:
+            final, outcome = _stored_final(orders, submission.order_id), Outcome.DUPLICATE
+    else:
+        final, outcome = _stored_final(orders, submission.order_id), Outcome.DUPLICATE
+    _announce(final, orders, publisher, now, only_if_unannounced=outcome is Outcome.DUPLICATE)
+    return Processed(final, outcome)
+
+
+def _stored_final(orders: OrderRepository, order_id: str) -> Order:
+    order = orders.get_order(order_id)
+    if order is None or not order.is_final:
+        # A condition failed on a final order that is not there any more: let SQS retry.
+        raise Unavailable(f"order {order_id} changed while it was processed; retry")
+    return order
+
+
+def _announce(
+    order: Order,
+    orders: OrderRepository,
+    publisher: EventPublisher,
+    now: Clock,
+    only_if_unannounced: bool,
+) -> None:
+    if only_if_unannounced and orders.is_announced(order.order_id):
+        return
+    publisher.publish([event_for(order)])
+    orders.mark_announced(order.order_id, now())
+
+
+def notify_customer(
+    event: OrderEvent,
+    directory: CustomerDirectory,
+    mailer: Mailer,
+    notifications: NotificationLog,
+    now: Clock,
+) -> Notification:
+    """Tell the customer how the order ended and record what was sent.
+
+    Sending at most once per order is the caller's job (powertools idempotency in the notifier)."""
+    message = compose_notification(event)
+    recipient = directory.email_of(event.customer_id)
+    message_id = mailer.send(recipient, message) if recipient else None
+    notification = Notification(
+        order_id=event.order_id,
+        event_type=event.event_type,
+        status=NotificationStatus.SENT if recipient else NotificationStatus.SKIPPED_NO_ADDRESS,
+        recipient=recipient,
+        subject=message.subject,
+        message_id=message_id,
+        recorded_at=now(),
+    )
+    notifications.record(notification)
+    return notification

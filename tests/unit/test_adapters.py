@@ -1,0 +1,192 @@
+"""The AWS adapters against moto: conditional writes, transactions, paging, partial failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from orders_core.adapters.events import EventBridgePublisher
+from orders_core.adapters.queue import SqsOrderQueue
+from orders_core.domain import (
+    OrderEventType,
+    OrderLine,
+    OrderStatus,
+    OrderSubmission,
+    accept_order,
+    confirm,
+    event_for,
+    reject,
+    stock_to_reserve,
+)
+from orders_core.ports import InvalidCursor, ReservationResult, Unavailable
+from tests.unit.conftest import REGION
+
+T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+
+
+def order(n: int = 1, customer: str = "c-1", at: datetime = T0, **quantities: int):
+    lines = [
+        OrderLine(sku=sku.replace("_", "-"), quantity=q, unit_price=Decimal("1.25"))
+        for sku, q in (quantities or {"SKU_A": 1}).items()
+    ]
+    return accept_order(
+        OrderSubmission(
+            order_id=f"00000000-0000-4000-8000-{n:012d}",
+            customer_id=customer,
+            currency="EUR",
+            lines=lines,
+            submitted_at=at,
+        )
+    )
+
+
+def test_a_pending_order_is_stored_once_and_read_back_whole(platform):
+    table = platform.table
+    pending = order(SKU_A=2, SKU_B=1)
+    assert table.add_pending(pending) is True
+    assert table.add_pending(pending) is False
+    assert table.get_order(pending.order_id) == pending
+    assert table.get_order("00000000-0000-4000-8000-999999999999") is None
+
+
+def test_confirming_takes_stock_for_every_sku_in_one_transaction(platform):
+    table = platform.table
+    table.set_available("SKU-A", 3)
+    table.set_available("SKU-B", 3)
+    pending = order(SKU_A=2, SKU_B=3)
+    outcome = table.confirm_reserving_stock(confirm(pending, T0), stock_to_reserve(pending))
+    assert outcome.result is ReservationResult.RESERVED
+    assert (table.available("SKU-A"), table.available("SKU-B")) == (1, 0)
+    assert table.get_order(pending.order_id).status is OrderStatus.CONFIRMED
+
+
+def test_one_short_sku_cancels_the_whole_reservation_and_says_what_was_there(platform):
+    table = platform.table
+    table.set_available("SKU-A", 3)
+    table.set_available("SKU-B", 1)
+    pending = order(SKU_A=2, SKU_B=2, SKU_C=1)
+    outcome = table.confirm_reserving_stock(confirm(pending, T0), stock_to_reserve(pending))
+    assert outcome.result is ReservationResult.OUT_OF_STOCK
+    shortages = {s.sku: (s.requested, s.available) for s in outcome.shortages}
+    assert shortages == {"SKU-B": (2, 1), "SKU-C": (1, None)}
+    assert (table.available("SKU-A"), table.available("SKU-B")) == (3, 1)
+    assert table.get_order(pending.order_id) is None
+
+
+def test_a_final_order_is_never_finalized_again(platform):
+    table = platform.table
+    table.set_available("SKU-A", 10)
+    pending = order(SKU_A=1)
+    table.confirm_reserving_stock(confirm(pending, T0), {"SKU-A": 1})
+    again = table.confirm_reserving_stock(confirm(pending, T0), {"SKU-A": 1})
+    assert again.result is ReservationResult.ALREADY_FINAL
+    assert table.store_rejected(reject(pending, "late", T0)) is False
+    assert table.available("SKU-A") == 9
+    assert table.get_order(pending.order_id).status is OrderStatus.CONFIRMED
+
+
+def test_a_rejection_replaces_a_pending_order(platform):
+    table = platform.table
+    pending = order()
+    table.add_pending(pending)
+    assert table.store_rejected(reject(pending, "insufficient stock", T0)) is True
+    stored = table.get_order(pending.order_id)
+    assert (stored.status, stored.reason) == (OrderStatus.REJECTED, "insufficient stock")
+
+
+def test_announcement_is_remembered(platform):
+    table = platform.table
+    pending = order()
+    table.add_pending(pending)
+    assert table.is_announced(pending.order_id) is False
+    table.mark_announced(pending.order_id, T0)
+    assert table.is_announced(pending.order_id) is True
+
+
+def test_a_customers_orders_come_newest_first_in_pages(platform):
+    table = platform.table
+    for n in range(5):
+        table.add_pending(order(n, at=T0 + timedelta(minutes=n)))
+    table.add_pending(order(99, customer="someone-else"))
+    first = table.list_customer_orders("c-1", limit=2, cursor=None)
+    assert [o.order_id[-1] for o in first.orders] == ["4", "3"]
+    second = table.list_customer_orders("c-1", limit=2, cursor=first.next_cursor)
+    third = table.list_customer_orders("c-1", limit=2, cursor=second.next_cursor)
+    assert [o.order_id[-1] for o in second.orders + third.orders] == ["2", "1", "0"]
+    with pytest.raises(InvalidCursor, match="another customer"):
+        table.list_customer_orders("someone-else", limit=2, cursor=first.next_cursor)
+    with pytest.raises(InvalidCursor):
+        table.list_customer_orders("c-1", limit=2, cursor="bm90LWpzb24")
+
+
+def test_the_queue_adapter_sends_the_submission_and_reports_a_missing_queue(platform):
+    pending = order()
+    submission = OrderSubmission(
+        order_id=pending.order_id,
+        customer_id="c-1",
+        currency="EUR",
+        lines=pending.lines,
+        submitted_at=T0,
+    )
+    SqsOrderQueue(platform.orders_queue_url).submit(submission)
+    event = platform.orders_event()
+    assert OrderSubmission.model_validate_json(event["Records"][0]["body"]) == submission
+    missing = platform.orders_queue_url.rsplit("/", 1)[0] + "/no-such-queue"
+    with pytest.raises(Unavailable, match="could not enqueue"):
+        SqsOrderQueue(missing).submit(submission)
+
+
+def _put_events_stub(responses: list[dict]) -> tuple[object, Stubber]:
+    client = boto3.client("events", region_name=REGION)
+    stubber = Stubber(client)
+    for response in responses:
+        stubber.add_response("put_events", response)
+    return client, stubber
+
+
+def test_the_publisher_resends_only_the_entries_eventbridge_failed():
+    events = [event_for(confirm(order(n), T0)) for n in range(3)]
+    client, stubber = _put_events_stub(
+        [
+            {
+                "FailedEntryCount": 1,
+                "Entries": [
+                    {"EventId": "a"},
+                    {"ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"},
+                    {"EventId": "c"},
+                ],
+            },
+            {"FailedEntryCount": 0, "Entries": [{"EventId": "b"}]},
+        ]
+    )
+    pauses: list[float] = []
+    with stubber:
+        EventBridgePublisher("bus", "orders", client, sleep=pauses.append).publish(events)
+        stubber.assert_no_pending_responses()
+    assert len(pauses) == 1
+
+
+def test_the_publisher_gives_up_after_its_attempts_with_the_error_codes():
+    failing = {
+        "FailedEntryCount": 1,
+        "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "boom"}],
+    }
+    client, stubber = _put_events_stub([failing] * 3)
+    with stubber, pytest.raises(Unavailable, match=r"1 of 1 events not accepted.*InternalFailure"):
+        EventBridgePublisher("bus", "orders", client, attempts=3, sleep=lambda _: None).publish(
+            [event_for(confirm(order(), T0))]
+        )
+
+
+def test_published_events_reach_the_bus_rule(platform):
+    confirmed = confirm(order(), T0)
+    EventBridgePublisher("orders-test-bus", "orders").publish([event_for(confirmed)])
+    [delivered] = platform.published_events()
+    assert delivered["detail-type"] == OrderEventType.CONFIRMED
+    assert delivered["source"] == "orders"
+    assert delivered["detail"]["order_id"] == confirmed.order_id
+    assert delivered["detail"]["total"] == "1.25"

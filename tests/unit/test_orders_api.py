@@ -1,0 +1,218 @@
+"""orders_api through its Lambda entry point, with moto for DynamoDB and SQS."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from orders_api import handler
+from orders_core.domain import OrderStatus
+from orders_core.ports import Unavailable
+from tests.support.events import LambdaContext, http_api_event
+
+ORDER = {
+    "customer_id": "c-42",
+    "currency": "EUR",
+    "items": [
+        {"sku": "SKU-MUG", "quantity": 2, "unit_price": "12.50"},
+        {"sku": "SKU-TEA", "quantity": 1, "unit_price": 4.2},
+    ],
+}
+
+
+def call(method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, dict, dict]:
+    response = handler.lambda_handler(http_api_event(method, path, body, **kwargs), LambdaContext())
+    return response["statusCode"], json.loads(response["body"] or "null"), response["headers"]
+
+
+def queued(platform) -> list[dict]:
+    return [json.loads(r["body"]) for r in platform.orders_event()["Records"]]
+
+
+def test_an_order_is_accepted_enqueued_and_recorded_pending(platform):
+    status, body, headers = call("POST", "/orders", ORDER)
+    assert status == 202
+    order_id = body["order_id"]
+    assert body == {
+        "order_id": order_id,
+        "status": "PENDING",
+        "links": {"self": f"/orders/{order_id}"},
+    }
+    assert headers["Location"] == f"/orders/{order_id}"
+    [message] = queued(platform)
+    assert message["order_id"] == order_id
+    assert message["customer_id"] == "c-42"
+    assert [line["sku"] for line in message["lines"]] == ["SKU-MUG", "SKU-TEA"]
+    assert platform.table.get_order(order_id).status is OrderStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"customer_id": ""}, "customer_id"),
+        ({"currency": "EURO"}, "currency"),
+        ({"currency": "XXY"}, "currency"),
+        ({"items": []}, "items"),
+        ({"items": [{"sku": "SKU-1", "quantity": 0, "unit_price": "1"}]}, "items[0].quantity"),
+        ({"items": [{"sku": "SKU-1", "quantity": 1, "unit_price": "-1"}]}, "items[0].unit_price"),
+        ({"items": [{"sku": "SKU-1", "quantity": 1}]}, "items[0].unit_price"),
+        ({"items": [{"sku": "SKU-1", "quantity": 1, "unit_price": "1"}] * 101}, "items"),
+        ({"currency": "JPY", "items": [{"sku": "S", "quantity": 1, "unit_price": "9.5"}]}, "items"),
+        ({"coupon": "FREE"}, "coupon"),
+    ],
+)
+def test_an_invalid_order_is_refused_with_the_failing_field(platform, change, field):
+    status, body, _ = call("POST", "/orders", {**ORDER, **change})
+    assert status == 422
+    assert body["error"] == "validation_failed"
+    assert field in [problem["field"] for problem in body["fields"]], body
+    assert all(problem["message"] for problem in body["fields"])
+    assert queued(platform) == []
+
+
+def test_a_body_that_is_not_json_is_a_bad_request(platform):
+    status, body, _ = call("POST", "/orders", '{"customer_id": ')
+    assert (status, body["error"]) == (400, "malformed_json")
+
+
+def test_a_body_over_64_kib_is_too_large(platform):
+    status, body, _ = call("POST", "/orders", {**ORDER, "padding": "x" * 65536})
+    assert (status, body["error"]) == (413, "body_too_large")
+
+
+def test_a_body_that_is_not_declared_json_is_an_unsupported_media_type(platform):
+    status, body, _ = call(
+        "POST", "/orders", json.dumps(ORDER), headers={"Content-Type": "text/plain"}
+    )
+    assert (status, body["error"]) == (415, "unsupported_media_type")
+    assert "text/plain" in body["message"]
+
+
+def test_the_same_idempotency_key_and_body_return_the_first_answer_and_one_order(platform):
+    headers = {"Idempotency-Key": "key-123"}
+    first = call("POST", "/orders", ORDER, headers=headers)
+    second = call("POST", "/orders", ORDER, headers=headers)
+    assert first[0] == second[0] == 202
+    assert first[1] == second[1]
+    assert len(queued(platform)) == 1
+
+
+def test_the_same_idempotency_key_with_another_body_is_refused(platform):
+    headers = {"Idempotency-Key": "key-123"}
+    call("POST", "/orders", ORDER, headers=headers)
+    status, body, _ = call("POST", "/orders", {**ORDER, "currency": "USD"}, headers=headers)
+    assert (status, body["error"]) == (422, "idempotency_key_reused")
+    assert len(queued(platform)) == 1
+
+
+def test_idempotency_keys_belong_to_one_customer(platform):
+    headers = {"Idempotency-Key": "shared-key"}
+    a = call("POST", "/orders", ORDER, headers=headers)
+    b = call("POST", "/orders", {**ORDER, "customer_id": "c-43"}, headers=headers)
+    assert a[1]["order_id"] != b[1]["order_id"]
+    assert len(queued(platform)) == 2
+
+
+def test_an_order_that_cannot_be_enqueued_gets_503_and_leaves_nothing(platform, monkeypatch):
+    platform.sqs.delete_queue(QueueUrl=platform.orders_queue_url)
+    status, body, headers = call("POST", "/orders", ORDER, headers={"Idempotency-Key": "k"})
+    assert (status, body["error"]) == (503, "temporarily_unavailable")
+    assert headers["Retry-After"] == "1"
+    scan = platform.table.dynamodb.scan(TableName=platform.table.table_name)["Items"]
+    assert scan == [], "neither an order nor an idempotency record may remain"
+
+
+def test_an_order_whose_pending_record_fails_is_still_accepted_and_processed(platform, monkeypatch):
+    from order_processor.handler import lambda_handler as process
+
+    platform.table.set_available("SKU-MUG", 10)
+    platform.table.set_available("SKU-TEA", 10)
+
+    def table_down(self, order):
+        raise Unavailable("table unavailable (injected)")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(type(platform.table), "add_pending", table_down)
+        status, body, _ = call("POST", "/orders", ORDER)
+    assert status == 202
+    assert call("GET", f"/orders/{body['order_id']}")[0] == 404
+    assert process(platform.orders_event(), LambdaContext()) == {"batchItemFailures": []}
+    status, view, _ = call("GET", f"/orders/{body['order_id']}")
+    assert (status, view["status"]) == (200, "CONFIRMED")
+
+
+def test_an_order_can_be_read_back(platform):
+    order_id = call("POST", "/orders", ORDER)[1]["order_id"]
+    status, body, _ = call("GET", f"/orders/{order_id}")
+    assert status == 200
+    assert body["status"] == "PENDING"
+    assert body["total"] == "29.20"
+    assert body["items"][1] == {"sku": "SKU-TEA", "quantity": 1, "unit_price": "4.2"}
+
+
+def test_an_unknown_order_is_404_and_a_malformed_id_is_422(platform):
+    status, body, _ = call("GET", "/orders/00000000-0000-4000-8000-000000000000")
+    assert (status, body["error"]) == (404, "order_not_found")
+    status, body, _ = call("GET", "/orders/not-a-uuid")
+    assert (status, body["fields"][0]["field"]) == (422, "order_id")
+
+
+def test_a_customers_orders_are_listed_newest_first_in_pages(platform):
+    ids = [call("POST", "/orders", ORDER)[1]["order_id"] for _ in range(3)]
+    status, page, _ = call("GET", "/customers/c-42/orders", query={"limit": "2"})
+    assert status == 200
+    assert [o["order_id"] for o in page["orders"]] == ids[::-1][:2]
+    assert page["orders"][0]["links"]["self"] == f"/orders/{ids[2]}"
+    status, rest, _ = call(
+        "GET", "/customers/c-42/orders", query={"limit": "2", "cursor": page["next_cursor"]}
+    )
+    assert [o["order_id"] for o in rest["orders"]] == [ids[0]]
+    assert rest["next_cursor"] is None
+
+
+def test_listing_refuses_a_bad_limit_or_cursor(platform):
+    status, body, _ = call("GET", "/customers/c-42/orders", query={"limit": "101"})
+    assert (status, body["fields"][0]["field"]) == (422, "limit")
+    status, body, _ = call("GET", "/customers/c-42/orders", query={"cursor": "garbage"})
+    assert (status, body["error"]) == (400, "invalid_cursor")
+
+
+def test_unknown_routes_are_404_and_wrong_methods_405_with_allow(platform):
+    status, body, _ = call("GET", "/nothing-here")
+    assert (status, body["error"]) == (404, "not_found")
+    status, body, headers = call("DELETE", "/orders/00000000-0000-4000-8000-000000000000")
+    assert (status, body["error"]) == (405, "method_not_allowed")
+    assert headers["Allow"] == "GET"
+
+
+def test_an_unexpected_error_is_500_without_internals(platform, monkeypatch):
+    def explode(self, order_id):
+        raise RuntimeError("secret table layout leaked")
+
+    monkeypatch.setattr(type(platform.table), "get_order", explode)
+    status, body, _ = call("GET", "/orders/00000000-0000-4000-8000-000000000000")
+    assert status == 500
+    assert body["error"] == "internal_error"
+    assert "secret" not in json.dumps(body)
+    assert body["request_id"]
+
+
+def test_health_answers_without_touching_aws(platform, monkeypatch):
+    monkeypatch.delenv("TABLE_NAME")
+    assert call("GET", "/health")[:2] == (200, {"status": "ok"})
+
+
+def test_each_request_logs_one_line_with_its_request_id_and_counts_accepted_orders(
+    platform, log_lines, capsys
+):
+    event = http_api_event("POST", "/orders", ORDER)
+    handler.lambda_handler(event, LambdaContext())
+    handled = [line for line in log_lines() if line.get("message") == "request handled"]
+    assert len(handled) == 1
+    assert handled[0]["correlation_id"] == event["requestContext"]["requestId"]
+    assert handled[0]["status"] == 202
+    [emf] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf["OrdersAccepted"] == [1.0]
+    assert ["environment"] in emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
