@@ -59,8 +59,27 @@ validate: $(VENV_STAMP) ## terraform validate every module, example, stack and e
 	@$(PY) -m tools.tfroots validate
 
 .PHONY: docs
-docs: $(VENV_STAMP) ## Regenerate module README input/output tables
+docs: $(VENV_STAMP) ## Regenerate module README tables and the OpenAPI document
 	@$(PY) -m tools.tfdocs --write
+	@$(PY) -m tools.openapi --write
+
+.PHONY: openapi
+openapi: $(VENV_STAMP) ## Regenerate services/orders_api/openapi.json from the code
+	@$(PY) -m tools.openapi --write
+
+# --- Build and benchmarks ------------------------------------------------------
+
+.PHONY: build
+build: $(VENV_STAMP) ## Build function zips + layer for arm64 (AWS) and x86_64 (local) into dist/
+	@for arch in arm64 x86_64; do echo "==> build $$arch"; $(PY) -m tools.build --arch $$arch; done
+
+.PHONY: bench
+bench: $(VENV_STAMP) ## Print cold-init (vs floor) and warm-overhead figures of every function
+	@$(PY) -m tools.bench_functions
+
+.PHONY: bench-build
+bench-build: $(VENV_STAMP) ## Print clean-build, no-op rebuild and artifact-size figures
+	@$(PY) -m tools.bench_build
 
 .PHONY: checkov
 checkov: ## Static security analysis of terraform/ with checkov
@@ -97,8 +116,31 @@ promote: $(VENV_STAMP) ## Pin what FROM runs in TO (copying the bytes), then pla
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make promote FROM=staging TO=prod" >&2; exit 2; }
 	@$(PY) -m tools.release promote --from $(FROM) --to $(TO)
 
+# --- Local stack (the embedded default: no AWS account, no Docker) -----------
+
+.PHONY: up
+up: $(VENV_STAMP) ## Start the emulator, build, apply terraform/environments/local, seed, smoke-check
+	@$(PY) -m tools.localstack up
+
+.PHONY: down
+down: $(VENV_STAMP) ## Stop the emulator `make up` started (its state is in memory and goes with it)
+	@$(PY) -m tools.localstack down
+
+.PHONY: status
+status: $(VENV_STAMP) ## Is the emulator running and does the local API answer?
+	@$(PY) -m tools.localstack status
+
+.PHONY: logs
+logs: $(VENV_STAMP) ## Function logs of the local stack (FOLLOW=1 to follow)
+	@$(PY) -m tools.localstack logs $(if $(FOLLOW),--follow)
+
 .PHONY: clean
-clean: ## Remove build output, local state and caches (keeps the virtualenv)
-	rm -rf dist .local .pytest_cache .ruff_cache
+clean: ## Stop the local stack; remove build output, local state and caches (keeps virtualenvs)
+	@if [ -x $(PY) ]; then $(PY) -m tools.localstack clean; fi
+	rm -rf dist .local/plans .local/bench .local/loadtest .pytest_cache .ruff_cache
 	find . -name .terraform -type d -prune -exec rm -rf {} +
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+.PHONY: distclean
+distclean: clean ## clean, and remove every virtualenv and npm install too
+	rm -rf $(VENV) .local loadtest/node_modules

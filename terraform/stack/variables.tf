@@ -171,3 +171,47 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "notifier_function" {
+  description = "Sizing of the notifier and its SQS event source: batch size (1-10) and maximum concurrency (2-1000)."
+  type = object({
+    memory_size         = optional(number, 256)
+    timeout             = optional(number, 30)
+    batch_size          = optional(number, 10)
+    maximum_concurrency = optional(number, 10)
+  })
+  default = {}
+
+  validation {
+    condition     = var.notifier_function.batch_size >= 1 && var.notifier_function.batch_size <= 10
+    error_message = "notifier_function.batch_size must be between 1 and 10."
+  }
+
+  validation {
+    condition     = var.notifier_function.maximum_concurrency >= 2 && var.notifier_function.maximum_concurrency <= 1000
+    error_message = "notifier_function.maximum_concurrency must be between 2 and 1000."
+  }
+}
+
+variable "alarms_enabled" {
+  description = "CloudWatch alarms on the dead-letter queues and on message age. Off only where the emulator cannot describe alarms back (ministack), never in AWS."
+  type        = bool
+  default     = true
+}
+
+variable "manage_ses_identity" {
+  description = "Create the SES e-mail identity of notification_sender (AWS then mails it a verification link). Off when the identity is managed elsewhere, e.g. a verified domain."
+  type        = bool
+  default     = true
+}
+
+variable "event_archive_retention_days" {
+  description = "Keep the order outcome events in an EventBridge archive for replay this many days (0 = no archive)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.event_archive_retention_days >= 0 && floor(var.event_archive_retention_days) == var.event_archive_retention_days
+    error_message = "event_archive_retention_days must be a whole number of days, 0 for no archive."
+  }
+}

@@ -190,3 +190,14 @@ def test_published_events_reach_the_bus_rule(platform):
     assert delivered["source"] == "orders"
     assert delivered["detail"]["order_id"] == confirmed.order_id
     assert delivered["detail"]["total"] == "1.25"
+
+
+def test_prices_come_back_in_the_currencys_form_whatever_dynamodb_normalized(platform):
+    pending = order(SKU_A=2)
+    pending = pending.model_copy(
+        update={"lines": [OrderLine(sku="SKU-A", quantity=2, unit_price=Decimal("12.5"))]}
+    )
+    platform.table.add_pending(pending)
+    stored = platform.table.get_order(pending.order_id)
+    assert str(stored.lines[0].unit_price) == "12.50"
+    assert str(stored.total) == "25.00"

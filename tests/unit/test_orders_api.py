@@ -149,7 +149,7 @@ def test_an_order_can_be_read_back(platform):
     assert status == 200
     assert body["status"] == "PENDING"
     assert body["total"] == "29.20"
-    assert body["items"][1] == {"sku": "SKU-TEA", "quantity": 1, "unit_price": "4.2"}
+    assert body["items"][1] == {"sku": "SKU-TEA", "quantity": 1, "unit_price": "4.20"}
 
 
 def test_an_unknown_order_is_404_and_a_malformed_id_is_422(platform):

@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from orders_core.clients import client
 from orders_core.domain import (
+    ISO_4217_CURRENCIES,
     Notification,
     Order,
     OrderLine,
@@ -100,10 +101,13 @@ def _order_item(order: Order) -> dict[str, Any]:
 
 
 def _order_from_item(item: Mapping[str, Any]) -> Order:
+    # DynamoDB normalizes numbers ("12.50" comes back as "12.5"): restore the currency's form.
+    currency = item["currency"]["S"]
+    cents = Decimal(1).scaleb(-ISO_4217_CURRENCIES.get(currency, 2))
     return Order(
         order_id=item["order_id"]["S"],
         customer_id=item["customer_id"]["S"],
-        currency=item["currency"]["S"],
+        currency=currency,
         status=OrderStatus(item["status"]["S"]),
         reason=item.get("reason", {}).get("S"),
         created_at=datetime.fromisoformat(item["created_at"]["S"]),
@@ -112,7 +116,7 @@ def _order_from_item(item: Mapping[str, Any]) -> Order:
             OrderLine(
                 sku=line["M"]["sku"]["S"],
                 quantity=int(line["M"]["quantity"]["N"]),
-                unit_price=Decimal(line["M"]["unit_price"]["N"]),
+                unit_price=Decimal(line["M"]["unit_price"]["N"]).quantize(cents),
             )
             for line in item["lines"]["L"]
         ],

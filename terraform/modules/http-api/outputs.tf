@@ -1,0 +1,54 @@
+output "api_id" {
+  description = "ID of the HTTP API."
+  value       = aws_apigatewayv2_api.this.id
+}
+
+output "api_endpoint" {
+  description = "Default endpoint of the API (https://<id>.execute-api.<region>.amazonaws.com)."
+  value       = aws_apigatewayv2_api.this.api_endpoint
+}
+
+output "stage_invoke_url" {
+  description = "Invoke URL of the $default stage (callers append the route path)."
+  value       = aws_apigatewayv2_stage.default.invoke_url
+}
+
+output "execution_arn" {
+  description = "Execution ARN of the API (prefix of Lambda permission source ARNs and execute-api IAM policies)."
+  value       = aws_apigatewayv2_api.this.execution_arn
+}
+
+output "stage_id" {
+  description = "ID of the $default stage."
+  value       = aws_apigatewayv2_stage.default.id
+}
+
+output "log_group_name" {
+  description = "Name of the access log group."
+  value       = aws_cloudwatch_log_group.access.name
+}
+
+output "log_group_arn" {
+  description = "ARN of the access log group."
+  value       = aws_cloudwatch_log_group.access.arn
+}
+
+output "route_ids" {
+  description = "Map of route key to route ID."
+  value       = { for key, r in aws_apigatewayv2_route.this : key => r.id }
+}
+
+output "integration_ids" {
+  description = "Map of function (name or name:qualifier) to the ID of its integration."
+  value       = { for key, i in aws_apigatewayv2_integration.this : key => i.id }
+}
+
+output "route_source_arns" {
+  description = "Map of route key to the source ARN its Lambda permission allows."
+  value       = { for key, p in aws_lambda_permission.route : key => p.source_arn }
+}
+
+output "authorizer_id" {
+  description = "ID of the JWT authorizer, null without one."
+  value       = one(aws_apigatewayv2_authorizer.jwt[*].id)
+}

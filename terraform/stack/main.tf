@@ -1,0 +1,300 @@
+# The orders platform, composed from the modules. Every environment (local, dev, staging,
+# prod) instantiates exactly this, with its own values: a change to the platform is a change
+# here, and all environments get it the same way.
+#
+#   client -> http_api -> orders_api -> orders queue (+DLQ) -> order_processor
+#          -> event bus -> outcomes rule -> notifications queue (+DLQ) -> notifier -> SES
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  name         = "${var.name_prefix}-${var.environment}"
+  event_source = "orders"
+  tags         = merge(var.tags, { "platform:environment" = var.environment })
+
+  alarm_actions = aws_sns_topic.alarms[*].arn
+  queue_alarms = {
+    enabled       = var.alarms_enabled
+    alarm_actions = local.alarm_actions
+    ok_actions    = local.alarm_actions
+  }
+
+  table_resources = [module.table.table_arn, module.table.index_arns["by-customer"]]
+  ses_identity_arn = format(
+    "arn:%s:ses:%s:%s:identity/%s",
+    data.aws_partition.current.partition,
+    data.aws_region.current.name,
+    data.aws_caller_identity.current.account_id,
+    var.notification_sender,
+  )
+
+  # What every function reads from its environment (orders_core.settings, powertools).
+  common_environment = {
+    ENVIRONMENT                  = var.environment
+    TABLE_NAME                   = module.table.table_name
+    POWERTOOLS_METRICS_NAMESPACE = "OrdersPlatform"
+    POWERTOOLS_TRACE_DISABLED    = var.tracing_enabled ? "false" : "true"
+  }
+  tracing_mode = var.tracing_enabled ? "Active" : "PassThrough"
+
+  # The routes of services/orders_api/openapi.json; $default lets the function itself answer
+  # unknown paths (404) and wrong methods (405) with its JSON errors.
+  api_routes = [
+    "POST /orders",
+    "GET /orders/{order_id}",
+    "GET /customers/{customer_id}/orders",
+    "GET /health",
+    "$default",
+  ]
+}
+
+# --- data --------------------------------------------------------------------------------
+
+module "table" {
+  source = "../modules/dynamo-table"
+
+  name      = "${local.name}-orders"
+  hash_key  = { name = "pk", type = "S" }
+  range_key = { name = "sk", type = "S" }
+  global_secondary_indexes = [{
+    name            = "by-customer"
+    hash_key        = { name = "gsi1pk", type = "S" }
+    range_key       = { name = "gsi1sk", type = "S" }
+    projection_type = "ALL"
+  }]
+  ttl_attribute_name     = "expires_at"
+  point_in_time_recovery = var.data_protection.point_in_time_recovery
+  deletion_protection    = var.data_protection.deletion_protection
+
+  tags = local.tags
+}
+
+# --- messaging ---------------------------------------------------------------------------
+
+module "orders_queue" {
+  source = "../modules/queue-with-dlq"
+
+  name                     = "${local.name}-orders"
+  consumer_timeout_seconds = var.processor_function.timeout
+  max_receive_count        = 3
+  alarms                   = local.queue_alarms
+
+  tags = local.tags
+}
+
+module "outcomes_rule" {
+  source = "../modules/event-rule"
+
+  name        = "${local.name}-order-outcomes"
+  description = "OrderConfirmed and OrderRejected events, to the notifications queue."
+  bus         = { name = "${local.name}-events", create = true }
+  event_pattern = jsonencode({
+    source        = [local.event_source]
+    "detail-type" = ["OrderConfirmed", "OrderRejected"]
+  })
+  archive = {
+    enabled        = var.event_archive_retention_days > 0
+    retention_days = var.event_archive_retention_days
+  }
+  targets = {
+    notifications = {
+      type                  = "sqs"
+      arn                   = module.notifications_queue.queue_arn
+      dead_letter_queue_arn = module.notifications_queue.dlq_arn
+      retry_policy = {
+        maximum_retry_attempts       = 185
+        maximum_event_age_in_seconds = 86400
+      }
+    }
+  }
+
+  tags = local.tags
+}
+
+module "notifications_queue" {
+  source = "../modules/queue-with-dlq"
+
+  name                     = "${local.name}-notifications"
+  consumer_timeout_seconds = var.notifier_function.timeout
+  max_receive_count        = 3
+  # The rule delivers to the queue, and what it cannot deliver to the queue's DLQ.
+  allowed_senders     = module.outcomes_rule.sqs_allowed_senders
+  dlq_allowed_senders = module.outcomes_rule.sqs_allowed_senders
+  alarms              = local.queue_alarms
+
+  tags = local.tags
+}
+
+resource "aws_sesv2_email_identity" "sender" {
+  count = var.manage_ses_identity ? 1 : 0
+
+  email_identity = var.notification_sender
+  tags           = local.tags
+}
+
+resource "aws_sns_topic" "alarms" {
+  count = length(var.alarm_email_addresses) > 0 ? 1 : 0
+
+  name              = "${local.name}-alarms"
+  kms_master_key_id = "alias/aws/sns"
+  tags              = local.tags
+}
+
+resource "aws_sns_topic_subscription" "alarm_email" {
+  for_each = toset(var.alarm_email_addresses)
+
+  topic_arn = aws_sns_topic.alarms[0].arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+# --- code --------------------------------------------------------------------------------
+
+resource "aws_lambda_layer_version" "shared" {
+  layer_name  = "${local.name}-shared"
+  description = "orders_core and the functions' third-party runtime dependencies"
+
+  filename         = var.artifacts["layer"].filename
+  s3_bucket        = var.artifacts["layer"].s3_bucket
+  s3_key           = var.artifacts["layer"].s3_key
+  source_code_hash = var.artifacts["layer"].source_code_hash
+
+  compatible_runtimes      = [var.lambda_runtime]
+  compatible_architectures = [var.lambda_architecture]
+}
+
+module "orders_api" {
+  source = "../modules/lambda"
+
+  function_name = "${local.name}-orders-api"
+  description   = "HTTP API of the orders platform"
+  handler       = "orders_api.handler.lambda_handler"
+  package       = var.artifacts["orders_api"]
+  runtime       = var.lambda_runtime
+  architecture  = var.lambda_architecture
+  layers        = [aws_lambda_layer_version.shared.arn]
+  memory_size   = var.api_function.memory_size
+  timeout       = var.api_function.timeout
+
+  environment_variables = merge(local.common_environment, {
+    POWERTOOLS_SERVICE_NAME = "orders_api"
+    ORDERS_QUEUE_URL        = module.orders_queue.queue_url
+    IDEMPOTENCY_TTL_SECONDS = "86400"
+  })
+  log_retention_in_days = var.log_retention_days
+  tracing_mode          = local.tracing_mode
+
+  reserved_concurrent_executions    = var.api_function.reserved_concurrency
+  provisioned_concurrent_executions = var.api_function.provisioned_concurrency
+  snap_start                        = var.api_function.snap_start
+
+  accesses = [
+    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "sqs_send", resources = [module.orders_queue.queue_arn] },
+  ]
+
+  tags = local.tags
+}
+
+module "order_processor" {
+  source = "../modules/lambda"
+
+  function_name = "${local.name}-order-processor"
+  description   = "Reserves stock and confirms or rejects orders from the orders queue"
+  handler       = "order_processor.handler.lambda_handler"
+  package       = var.artifacts["order_processor"]
+  runtime       = var.lambda_runtime
+  architecture  = var.lambda_architecture
+  layers        = [aws_lambda_layer_version.shared.arn]
+  memory_size   = var.processor_function.memory_size
+  timeout       = var.processor_function.timeout
+
+  environment_variables = merge(local.common_environment, {
+    POWERTOOLS_SERVICE_NAME = "order_processor"
+    EVENT_BUS_NAME          = module.outcomes_rule.bus_name
+    EVENT_SOURCE            = local.event_source
+  })
+  log_retention_in_days = var.log_retention_days
+  tracing_mode          = local.tracing_mode
+
+  event_sources = {
+    orders = {
+      type                               = "sqs"
+      event_source_arn                   = module.orders_queue.queue_arn
+      batch_size                         = var.processor_function.batch_size
+      maximum_batching_window_in_seconds = var.processor_function.batching_window_seconds
+      maximum_concurrency                = var.processor_function.maximum_concurrency
+    }
+  }
+  accesses = [
+    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "events_put", resources = [module.outcomes_rule.bus_arn] },
+  ]
+
+  tags = local.tags
+}
+
+module "notifier" {
+  source = "../modules/lambda"
+
+  function_name = "${local.name}-notifier"
+  description   = "Tells customers how their orders ended, once per order"
+  handler       = "notifier.handler.lambda_handler"
+  package       = var.artifacts["notifier"]
+  runtime       = var.lambda_runtime
+  architecture  = var.lambda_architecture
+  layers        = [aws_lambda_layer_version.shared.arn]
+  memory_size   = var.notifier_function.memory_size
+  timeout       = var.notifier_function.timeout
+
+  environment_variables = merge(local.common_environment, {
+    POWERTOOLS_SERVICE_NAME = "notifier"
+    NOTIFICATION_SENDER     = var.notification_sender
+    # Longer than the notifications queue keeps a message: a late redelivery still finds
+    # the record and sends nothing.
+    IDEMPOTENCY_TTL_SECONDS = "604800"
+  })
+  log_retention_in_days = var.log_retention_days
+  tracing_mode          = local.tracing_mode
+
+  event_sources = {
+    notifications = {
+      type                = "sqs"
+      event_source_arn    = module.notifications_queue.queue_arn
+      batch_size          = var.notifier_function.batch_size
+      maximum_concurrency = var.notifier_function.maximum_concurrency
+    }
+  }
+  accesses = [
+    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "ses_send", resources = [local.ses_identity_arn] },
+  ]
+
+  tags = local.tags
+}
+
+# --- HTTP --------------------------------------------------------------------------------
+
+module "http_api" {
+  source = "../modules/http-api"
+
+  name        = "${local.name}-api"
+  description = "Orders API (services/orders_api/openapi.json)"
+  routes = {
+    for key in local.api_routes : key => {
+      function_invoke_arn  = module.orders_api.alias_invoke_arn
+      function_name        = module.orders_api.function_name
+      function_qualifier   = module.orders_api.alias_name
+      timeout_milliseconds = min(var.api_function.timeout * 1000, 30000)
+    }
+  }
+  throttling = {
+    burst_limit = var.api_throttling.burst_limit
+    rate_limit  = var.api_throttling.rate_limit
+  }
+  log_retention_days = var.log_retention_days
+
+  tags = local.tags
+}
