@@ -4,7 +4,7 @@
     python -m tools.localstack down      stop the emulator this tool started (everything in it goes)
     python -m tools.localstack status    what runs, and whether the API answers
     python -m tools.localstack logs      function logs (-f to follow)
-    python -m tools.localstack clean     down, then remove local state (.local/emulator, terraform data)
+    python -m tools.localstack clean     down, then remove local state (emulator, terraform data)
 
 Environment: EMULATOR_PORT (default 4566), EMULATOR_* (see tools/emulator.py).
 
@@ -56,11 +56,15 @@ def _say(message: str) -> None:
 
 @dataclass
 class Stack:
-    """One local stack: an emulator on a port, a terraform data dir, a build output."""
+    """One local stack: an emulator on a port, a terraform data dir, a build output.
+
+    `state_dir` (the emulator's files) defaults to EMULATOR_STATE_DIR or .local/emulator; the
+    end-to-end tests give every stack its own port and directories."""
 
     port: int
     work_dir: Path = REPO_ROOT / ".local"
     dist_dir: Path = REPO_ROOT / "dist"
+    state_dir: Path | None = None
     say: Callable[[str], None] = _say
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -96,12 +100,22 @@ class Stack:
         finally:
             self.timings[name] = time.perf_counter() - started
 
-    def start_emulator(self) -> None:
+    def _emulator_settings(self) -> None:
+        # tools.emulator reads its port and directory from the environment of this process.
         os.environ["EMULATOR_PORT"] = str(self.port)
+        if self.state_dir is not None:
+            os.environ["EMULATOR_STATE_DIR"] = str(self.state_dir)
+
+    def start_emulator(self) -> None:
+        self._emulator_settings()
         try:
             emulator.ensure_running()
         except emulator.EmulatorError as error:
             raise StackError(str(error)) from None
+
+    def stop_emulator(self) -> None:
+        self._emulator_settings()
+        emulator.stop(quiet=True)
 
     def bootstrap_state(self) -> None:
         """The state bucket and lock table, inside the emulator (what terraform/bootstrap makes
@@ -252,9 +266,7 @@ class Stack:
             batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
             pending = {table: batch}
             while pending:
-                pending = dynamodb.batch_write_item(RequestItems=pending).get(
-                    "UnprocessedItems"
-                )
+                pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
         return len(items)
 
     def smoke(self, api_url: str, timeout_s: float = 60.0) -> tuple[str, float]:
@@ -332,13 +344,21 @@ def http_json(method: str, url: str, body: Any = None, timeout: float = 10) -> t
 
 def _print_ready(result: Mapping[str, Any], stack: Stack) -> None:
     url = result["api_url"]
+    example = json.dumps(
+        {
+            "customer_id": "cust-000001",
+            "currency": "EUR",
+            "items": [{"sku": SMOKE_SKU, "quantity": 1, "unit_price": "1.00"}],
+        },
+        separators=(",", ":"),
+    )
+    steps = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in stack.timings.items())
     print(
         f"""
-The local stack is up ({stack.timings['total']:.0f}s).
+The local stack is up ({steps}).
 
   API         {url}
-  try it      curl -s -X POST {url}/orders -H 'Content-Type: application/json' \\
-                -d '{{"customer_id":"cust-000001","currency":"EUR","items":[{{"sku":"{SMOKE_SKU}","quantity":1,"unit_price":"1.00"}}]}}'
+  try it      curl -s -X POST {url}/orders -H 'Content-Type: application/json' -d '{example}'
   logs        make logs
   status      make status
   stop        make down     (the emulator keeps everything in memory: down discards it)

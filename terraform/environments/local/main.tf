@@ -96,6 +96,14 @@ module "platform" {
     rate_limit  = 10000
     burst_limit = 5000
   }
+  # Short timeouts keep the queues' visibility timeouts (6x) short, so that a failing message
+  # is retried, and reaches its dead-letter queue, within a minute.
+  processor_function = {
+    timeout = 3
+  }
+  notifier_function = {
+    timeout = 3
+  }
 
   # What the emulator lacks (README: "The local stack"):
   tracing_enabled = false # no X-Ray daemon

@@ -1,0 +1,155 @@
+"""The whole platform on the local emulator, through its real HTTP API and queues.
+
+One stack per test session (the `local_stack` fixture): ministack on a free port, the real
+Terraform of terraform/environments/local applied to it, the real build running in it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
+
+
+def order(customer: str, sku: str, quantity: int = 1, price: str = "3.50") -> dict:
+    return {
+        "customer_id": customer,
+        "currency": "EUR",
+        "items": [{"sku": sku, "quantity": quantity, "unit_price": price}],
+    }
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def test_an_order_is_accepted_confirmed_and_the_customer_notified(local_stack):
+    sku, customer = unique("E2E-OK").upper(), "cust-000042"
+    local_stack.set_stock(sku, 5)
+    accepted = local_stack.request("POST", "/orders", order(customer, sku, quantity=2))
+    assert accepted.status == 202, accepted
+    order_id = accepted.body["order_id"]
+    assert accepted.headers["Location"] == f"/orders/{order_id}"
+
+    final = local_stack.wait_for_final(order_id)
+    assert final["status"] == "CONFIRMED"
+    assert final["total"] == "7.00"
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        mails = [m for m in local_stack.sent_mail() if order_id in m["BodyText"]]
+        if mails:
+            break
+        time.sleep(0.3)
+    assert [m["To"] for m in mails] == [[f"{customer}@example.com"]]
+    assert mails[0]["Subject"] == f"Order {order_id.split('-')[0]} confirmed"
+
+
+def test_an_order_beyond_the_stock_is_rejected_with_the_reason(local_stack):
+    sku = unique("E2E-SHORT").upper()
+    local_stack.set_stock(sku, 1)
+    accepted = local_stack.request("POST", "/orders", order("cust-000043", sku, quantity=3))
+    final = local_stack.wait_for_final(accepted.body["order_id"])
+    assert final["status"] == "REJECTED"
+    assert final["reason"] == f"insufficient stock: {sku} (requested 3, available 1)"
+
+
+def test_a_repeated_idempotency_key_creates_one_order(local_stack):
+    customer, sku = unique("cust"), unique("E2E-IDEM").upper()
+    local_stack.set_stock(sku, 10)
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    first = local_stack.request("POST", "/orders", order(customer, sku), headers=headers)
+    again = local_stack.request("POST", "/orders", order(customer, sku), headers=headers)
+    assert first.status == again.status == 202
+    assert first.body == again.body
+    local_stack.wait_for_final(first.body["order_id"])
+    listing = local_stack.request("GET", f"/customers/{customer}/orders")
+    assert [o["order_id"] for o in listing.body["orders"]] == [first.body["order_id"]]
+    reused = local_stack.request("POST", "/orders", order(customer, sku, 2), headers=headers)
+    assert (reused.status, reused.body["error"]) == (422, "idempotency_key_reused")
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "status", "error"),
+    [
+        (b'{"customer_id": ', "application/json", 400, "malformed_json"),
+        (b"x" * (64 * 1024 + 1), "application/json", 413, "body_too_large"),
+        (b"customer_id=c-1", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        (
+            json.dumps({"customer_id": "c-1", "currency": "EUR", "items": []}).encode(),
+            "application/json",
+            422,
+            "validation_failed",
+        ),
+    ],
+)
+def test_bad_requests_get_a_4xx_with_a_reason_through_the_real_http_path(
+    local_stack, raw, content_type, status, error
+):
+    response = local_stack.request(
+        "POST", "/orders", raw=raw, headers={"Content-Type": content_type}
+    )
+    assert (response.status, response.body["error"]) == (status, error), response
+    assert response.body["message"]
+
+
+def test_unknown_routes_are_404_and_wrong_methods_405(local_stack):
+    missing = local_stack.request("GET", "/no/such/route")
+    assert (missing.status, missing.body["error"]) == (404, "not_found")
+    wrong = local_stack.request("PUT", "/orders")
+    assert (wrong.status, wrong.headers.get("Allow")) == (405, "POST")
+
+
+def test_a_poison_message_reaches_the_dlq_after_three_receives_while_its_batch_goes_through(
+    local_stack,
+):
+    sqs = local_stack.client("sqs")
+    queue_url = local_stack.platform["orders_queue_url"]
+    sku = unique("E2E-BATCH").upper()
+    local_stack.set_stock(sku, 10)
+    good = [str(uuid.uuid4()) for _ in range(2)]
+    entries = [
+        {
+            "Id": f"good{n}",
+            "MessageBody": json.dumps(
+                {
+                    "order_id": order_id,
+                    "customer_id": "cust-000044",
+                    "currency": "EUR",
+                    "lines": [{"sku": sku, "quantity": 1, "unit_price": "1.00"}],
+                    "submitted_at": "2026-01-01T00:00:00Z",
+                }
+            ),
+        }
+        for n, order_id in enumerate(good)
+    ]
+    poison_body = f'{{"not": "an order", "marker": "{uuid.uuid4()}"}}'
+    entries.insert(1, {"Id": "poison", "MessageBody": poison_body})
+    sent = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+    poison_id = next(s["MessageId"] for s in sent["Successful"] if s["Id"] == "poison")
+
+    for order_id in good:
+        assert local_stack.wait_for_final(order_id)["status"] == "CONFIRMED"
+
+    dlq_url = local_stack.platform["orders_dlq_url"]
+    deadline = time.monotonic() + 120
+    found = None
+    while time.monotonic() < deadline and found is None:
+        messages = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+        ).get("Messages", [])
+        found = next((m for m in messages if m["Body"] == poison_body), None)
+    assert found is not None, "the poison message never reached the orders DLQ"
+    assert found["MessageId"] == poison_id
+    assert int(found["Attributes"]["ApproximateReceiveCount"]) >= 3
+
+
+def test_a_second_plan_after_apply_shows_no_changes(local_stack):
+    assert local_stack.stack.plan_is_empty()

@@ -1,0 +1,113 @@
+"""A local stack for end-to-end tests: its own emulator port and directories, one per session."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.support.emulator import free_port
+from tools.localstack import Stack
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class LocalStack:
+    stack: Stack
+    outputs: dict[str, Any]
+    api_url: str
+
+    @property
+    def platform(self) -> dict[str, Any]:
+        return self.outputs["platform"]
+
+    def client(self, service: str) -> Any:
+        return self.stack.client(service)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> Response:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(  # noqa: S310 - loopback only
+            f"{self.api_url}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                payload, status, got = response.read(), response.status, dict(response.headers)
+        except urllib.error.HTTPError as error:
+            payload, status, got = error.read(), error.code, dict(error.headers)
+        try:
+            parsed = json.loads(payload) if payload else None
+        except ValueError:
+            parsed = payload.decode(errors="replace")
+        return Response(status, parsed, got)
+
+    def wait_for_final(self, order_id: str, timeout_s: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        last: Response | None = None
+        while time.monotonic() < deadline:
+            last = self.request("GET", f"/orders/{order_id}")
+            if last.status == 200 and last.body["status"] != "PENDING":
+                return last.body
+            time.sleep(0.2)
+        raise AssertionError(f"order {order_id} not final after {timeout_s}s: {last}")
+
+    def sent_mail(self) -> list[dict[str, Any]]:
+        url = f"{self.stack.endpoint}/_ministack/ses/messages"
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback only
+            return [m for messages in json.load(response)["messages"].values() for m in messages]
+
+    def set_stock(self, sku: str, units: int) -> None:
+        self.client("dynamodb").put_item(
+            TableName=self.platform["table_name"],
+            Item={
+                "pk": {"S": f"SKU#{sku}"},
+                "sk": {"S": "STOCK"},
+                "type": {"S": "STOCK"},
+                "sku": {"S": sku},
+                "available": {"N": str(units)},
+            },
+        )
+
+
+@contextmanager
+def running_local_stack(work_dir: Path) -> Iterator[LocalStack]:
+    """Bring a stack up from nothing on a free port; stop its emulator afterwards."""
+    saved = {name: os.environ.get(name) for name in ("EMULATOR_PORT", "EMULATOR_STATE_DIR")}
+    stack = Stack(
+        port=free_port(),
+        work_dir=work_dir / "work",
+        state_dir=work_dir / "emulator",
+        say=lambda message: print(f"[local stack] {message}", flush=True),
+    )
+    try:
+        outputs = stack.up(smoke=False)
+        yield LocalStack(stack, outputs, outputs["api_url"])
+    finally:
+        stack.stop_emulator()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
