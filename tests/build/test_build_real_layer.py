@@ -288,3 +288,27 @@ def test_a_generated_service_on_the_real_dependencies_runs_against_the_layer(
     assert (status, body) == (200, {"sku": "A-1", "qty": 2})
     assert core_file.startswith(str(opt))
     assert pydantic_file.startswith(str(opt))
+
+
+def test_each_function_zip_holds_the_handler_the_stack_names(real):
+    """The handler setting in terraform/stack must resolve inside that function's zip."""
+    from tools.hcl import TERRAFORM_DIR, root_blocks
+
+    handlers = {
+        block.labels[0]: str(block.body["handler"])
+        for block in root_blocks(TERRAFORM_DIR / "stack")
+        if block.kind == "module" and "handler" in block.body
+    }
+    data = manifest(real["first"], ARCH)["artifacts"]
+    functions = {name for name, entry in data.items() if entry["kind"] == "function"}
+    assert set(handlers) == functions, (
+        "every built service is a function in the stack, and only those"
+    )
+    for name, handler in handlers.items():
+        module, attribute = handler.rsplit(".", 1)
+        assert handler == data[name]["handler"]
+        with zipfile.ZipFile(real["first"] / ARCH / data[name]["path"]) as archive:
+            names = archive.namelist()
+            source = archive.read(module.replace(".", "/") + ".py").decode()
+        assert f"def {attribute}(" in source
+        assert all(n == f"{name}/" or n.startswith(f"{name}/") for n in names), names

@@ -12,6 +12,8 @@ import uuid
 
 import pytest
 
+from tools.localstack import host_architecture
+
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
 
@@ -152,4 +154,13 @@ def test_a_poison_message_reaches_the_dlq_after_three_receives_while_its_batch_g
 
 
 def test_a_second_plan_after_apply_shows_no_changes(local_stack):
+    assert local_stack.stack.plan_is_empty()
+
+
+def test_a_clean_rebuild_without_source_changes_plans_no_change(local_stack):
+    arch_dir = local_stack.stack.dist_dir / host_architecture()
+    for stale in [*arch_dir.glob("*.zip"), arch_dir / "manifest.json"]:
+        stale.unlink()
+    manifest = local_stack.stack.build()
+    assert {entry["kind"] for entry in manifest["artifacts"].values()} == {"function", "layer"}
     assert local_stack.stack.plan_is_empty()
