@@ -34,7 +34,9 @@ class Block:
 
     @property
     def address(self) -> str:
-        where = self.path.relative_to(REPO_ROOT) if self.path.is_relative_to(REPO_ROOT) else self.path
+        where = (
+            self.path.relative_to(REPO_ROOT) if self.path.is_relative_to(REPO_ROOT) else self.path
+        )
         return f"{where}: {self.kind} {'.'.join(self.labels)}"
 
 
