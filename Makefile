@@ -64,7 +64,7 @@ docs: $(VENV_STAMP) ## Regenerate module README tables and the OpenAPI document
 	@$(PY) -m tools.openapi --write
 
 .PHONY: openapi
-openapi: $(VENV_STAMP) ## Regenerate services/orders_api/openapi.json from the code
+openapi: $(VENV_STAMP) ## Regenerate docs/api/orders.openapi.json from the code
 	@$(PY) -m tools.openapi --write
 
 # --- Build and benchmarks ------------------------------------------------------

@@ -165,7 +165,9 @@ def _child(spec: dict, env: dict[str, str]) -> dict:
         json.dump(spec, handle)
     try:
         proc = subprocess.run(
-            [sys.executable, "-I", "-S", str(CHILD), handle.name],
+            # -B: Lambda's code and layer directories are read-only, so no bytecode is cached
+            # between cold starts; every module the build ships as source is compiled each time.
+            [sys.executable, "-I", "-S", "-B", str(CHILD), handle.name],
             capture_output=True,
             text=True,
             env=env,

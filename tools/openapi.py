@@ -1,6 +1,6 @@
 """Write or check the orders API's OpenAPI document, generated from the code by powertools.
 
-python -m tools.openapi --write    regenerate services/orders_api/openapi.json
+python -m tools.openapi --write    regenerate docs/api/orders.openapi.json
 python -m tools.openapi --check    exit 1 when the committed file is stale
 """
 
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DOCUMENT = REPO_ROOT / "services" / "orders_api" / "openapi.json"
+DOCUMENT = REPO_ROOT / "docs" / "api" / "orders.openapi.json"
 
 
 def render() -> str:

@@ -39,7 +39,7 @@ locals {
   }
   tracing_mode = var.tracing_enabled ? "Active" : "PassThrough"
 
-  # The routes of services/orders_api/openapi.json; $default lets the function itself answer
+  # The routes of docs/api/orders.openapi.json; $default lets the function itself answer
   # unknown paths (404) and wrong methods (405) with its JSON errors.
   api_routes = [
     "POST /orders",
@@ -281,7 +281,7 @@ module "http_api" {
   source = "../modules/http-api"
 
   name        = "${local.name}-api"
-  description = "Orders API (services/orders_api/openapi.json)"
+  description = "Orders API (docs/api/orders.openapi.json)"
   routes = {
     for key in local.api_routes : key => {
       function_invoke_arn  = module.orders_api.alias_invoke_arn

@@ -207,3 +207,33 @@ def run_isolated(python: str, path: list[Path], code: str, env: dict[str, str] |
         env={"PATH": os.environ.get("PATH", ""), **(env or {})},
         check=False,
     )
+
+
+def bytecode_problems(archive_path: Path, lambda_root: str, tag: str = "cpython-312") -> list[str]:
+    """What is wrong with the bytecode in a zip: every .pyc must sit in __pycache__ next to its
+    shipped .py, be an unchecked-hash pyc (PEP 552: no timestamp, not checked against the
+    source, so it is both reproducible and used as is) and name its file as Lambda sees it."""
+    import marshal
+
+    problems = []
+    with zipfile.ZipFile(archive_path) as archive:
+        names = set(archive.namelist())
+        for name in sorted(n for n in names if n.endswith((".pyc", ".pyo"))):
+            folder, _, filename = name.rpartition("/")
+            stem, _, suffix = filename.partition(".")
+            source = f"{folder.removesuffix('/__pycache__')}/{stem}.py"
+            if not folder.endswith("__pycache__") or suffix != f"{tag}.pyc":
+                problems.append(f"{name}: not {tag} bytecode in a __pycache__ directory")
+                continue
+            if source not in names:
+                problems.append(f"{name}: no {source} beside it")
+                continue
+            data = archive.read(name)
+            flags = int.from_bytes(data[4:8], "little")
+            if flags != 0b01:
+                problems.append(f"{name}: flags {flags:#b}, not an unchecked-hash pyc")
+                continue
+            code = marshal.loads(data[16:])  # noqa: S302 - bytecode we just built
+            if code.co_filename != f"{lambda_root}/{source}":
+                problems.append(f"{name}: compiled as {code.co_filename}")
+    return problems

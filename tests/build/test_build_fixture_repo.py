@@ -18,6 +18,7 @@ import pytest
 from tests.build.support import (
     REPO_ROOT,
     artifact_zip,
+    bytecode_problems,
     make_fixture_repo,
     manifest,
     names_in,
@@ -61,11 +62,17 @@ def test_function_zip_holds_its_handler_at_the_handler_setting_path_and_nothing_
     assert names == [
         "svc_a/",
         "svc_a/__init__.py",
+        "svc_a/__pycache__/",
+        "svc_a/__pycache__/__init__.cpython-312.pyc",
+        "svc_a/__pycache__/handler.cpython-312.pyc",
+        "svc_a/__pycache__/models.cpython-312.pyc",
         "svc_a/handler.py",
         "svc_a/models.py",
         "svc_a/schemas/",
         "svc_a/schemas/order.json",
     ]
+    # Compiled by the build, not the stale bytecode the source tree had lying around.
+    assert bytecode_problems(built / ARCH / entry["path"], "/var/task") == []
 
 
 def test_layer_holds_shared_packages_under_python_without_tests_or_caches(built: Path):
@@ -74,11 +81,18 @@ def test_layer_holds_shared_packages_under_python_without_tests_or_caches(built:
         "python/",
         "python/fixture_core/",
         "python/fixture_core/__init__.py",
+        "python/fixture_core/__pycache__/",
+        "python/fixture_core/__pycache__/__init__.cpython-312.pyc",
+        "python/fixture_core/__pycache__/domain.cpython-312.pyc",
         "python/fixture_core/domain.py",
         "python/fixture_core/events/",
         "python/fixture_core/events/__init__.py",
+        "python/fixture_core/events/__pycache__/",
+        "python/fixture_core/events/__pycache__/__init__.cpython-312.pyc",
+        "python/fixture_core/events/__pycache__/publisher.cpython-312.pyc",
         "python/fixture_core/events/publisher.py",
     ]
+    assert bytecode_problems(artifact_zip(built, ARCH, "layer"), "/opt") == []
 
 
 def test_zip_entries_are_sorted_with_fixed_timestamps_and_permissions(built: Path):

@@ -9,7 +9,7 @@ from tools import openapi
 
 def test_the_committed_openapi_document_matches_the_code():
     assert openapi.DOCUMENT.read_text() == openapi.render(), (
-        "services/orders_api/openapi.json is stale: run `make openapi` and commit it"
+        "docs/api/orders.openapi.json is stale: run `make openapi` and commit it"
     )
 
 
