@@ -77,6 +77,10 @@ build: $(VENV_STAMP) ## Build function zips + layer for arm64 (AWS) and x86_64 (
 bench: $(VENV_STAMP) ## Print cold-init (vs floor) and warm-overhead figures of every function
 	@$(PY) -m tools.bench_functions
 
+.PHONY: bench-up
+bench-up: $(VENV_STAMP) ## Print how long make up takes from nothing and again, and an order's round trip
+	@$(PY) -m tools.bench_localstack
+
 .PHONY: bench-build
 bench-build: $(VENV_STAMP) ## Print clean-build, no-op rebuild and artifact-size figures
 	@$(PY) -m tools.bench_build

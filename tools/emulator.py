@@ -299,6 +299,13 @@ def port_owner(port_: int) -> tuple[int, str] | None:
     return -1, "unknown process (not visible to this user)"
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
 def _port_in_use(port_: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)

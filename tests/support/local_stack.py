@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.emulator import free_port
+from tools.emulator import free_port
 from tools.localstack import Stack
 
 
