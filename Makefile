@@ -12,6 +12,10 @@ VENV_STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PY := $(VENV)/bin/python
 TF := tools/tf
 PYTEST_ARGS ?=
+# Test processes. Most of a test's time is Terraform and the emulators waiting (an SQS queue
+# alone costs ~25 s of the provider's waiter), so more workers than cores pay off. Tests that
+# share one emulator stack carry an xdist_group and run together in one worker.
+JOBS ?= 4
 
 export PYTHONPATH := services:shared:.
 export ARTILLERY_DISABLE_TELEMETRY := true
@@ -20,7 +24,8 @@ export ARTILLERY_DISABLE_TELEMETRY := true
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
-	@echo "  Variables: ENV=$(ENV) (local|dev|staging|prod)  PYTEST_ARGS='...'  TF_PROVIDER_MIRROR=<dir|off>"
+	@echo "  Variables: ENV=$(ENV) (local|dev|staging|prod)  JOBS=$(JOBS)  PYTEST_ARGS='...'"
+	@echo "             EMULATOR_PORT=4566  TF_PROVIDER_MIRROR=<dir|off>"
 
 # The virtualenv is rebuilt whenever pyproject.toml changes.
 $(VENV_STAMP): pyproject.toml
@@ -35,8 +40,8 @@ $(VENV_STAMP): pyproject.toml
 venv: $(VENV_STAMP) ## Create or refresh the development virtualenv
 
 .PHONY: test
-test: $(VENV_STAMP) ## Run every test: unit, terraform, emulator apply and end-to-end
-	@$(PY) -m pytest $(PYTEST_ARGS)
+test: $(VENV_STAMP) ## Run every test: unit, terraform, emulator apply and end-to-end (JOBS=4)
+	@$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 .PHONY: test-unit
 test-unit: $(VENV_STAMP) ## Run only the fast Python unit tests
