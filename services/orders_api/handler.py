@@ -25,7 +25,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel
 
 from orders_api.models import (
     CreateOrderRequest,
@@ -41,7 +40,7 @@ from orders_api.models import (
 from orders_core.adapters.queue import SqsOrderQueue
 from orders_core.adapters.table import OrdersTable, idempotency_store
 from orders_core.domain import OrderSubmission
-from orders_core.domain.models import CustomerId, OrderId
+from orders_core.domain.models import CustomerId, Model, OrderId
 from orders_core.observability import logger, metrics, tracer
 from orders_core.ports import InvalidCursor, Unavailable
 from orders_core.settings import settings
@@ -96,7 +95,7 @@ def _queue() -> SqsOrderQueue:
     return SqsOrderQueue(settings().require("orders_queue_url"))
 
 
-class PlaceOrderCommand(BaseModel):
+class PlaceOrderCommand(Model):
     idempotency_key: str
     request: CreateOrderRequest
 

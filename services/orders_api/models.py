@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from orders_core.domain import MAX_LINES, Order, OrderLine, OrderStatus, line_problems
-from orders_core.domain.models import Currency, CustomerId, Total
+from orders_core.domain.models import Currency, CustomerId, Model, Total
 
 
-class CreateOrderRequest(BaseModel):
+class CreateOrderRequest(Model):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -44,13 +44,13 @@ def links_to(order_id: str) -> dict[str, str]:
     return {"self": f"/orders/{order_id}"}
 
 
-class OrderAccepted(BaseModel):
+class OrderAccepted(Model):
     order_id: str
     status: OrderStatus = OrderStatus.PENDING
     links: dict[str, str]
 
 
-class OrderView(BaseModel):
+class OrderView(Model):
     order_id: str
     customer_id: str
     status: OrderStatus
@@ -76,7 +76,7 @@ class OrderView(BaseModel):
         )
 
 
-class OrderSummary(BaseModel):
+class OrderSummary(Model):
     order_id: str
     status: OrderStatus
     total: Total
@@ -98,19 +98,19 @@ class OrderSummary(BaseModel):
         )
 
 
-class CustomerOrders(BaseModel):
+class CustomerOrders(Model):
     orders: list[OrderSummary]
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page."
     )
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(Model):
     field: str
     message: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     error: str = Field(description="Machine-readable error code.")
     message: str = Field(description="What went wrong and what to do about it.")
     fields: list[FieldProblem] | None = Field(
@@ -119,5 +119,5 @@ class ErrorBody(BaseModel):
     request_id: str | None = None
 
 
-class Health(BaseModel):
+class Health(Model):
     status: str = "ok"

@@ -55,6 +55,13 @@ Total = Annotated[
 ]
 
 
+class Model(BaseModel):
+    """Base of every model here: pydantic builds a model's validator on first use, not at
+    import, so each function pays at cold start only for the models it uses."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
     CONFIRMED = "CONFIRMED"
@@ -64,7 +71,7 @@ class OrderStatus(StrEnum):
 FinalStatus = Literal[OrderStatus.CONFIRMED, OrderStatus.REJECTED]
 
 
-class OrderLine(BaseModel):
+class OrderLine(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sku: Sku = Field(description="Stock keeping unit: upper-case letters, digits and hyphens.")
@@ -97,7 +104,7 @@ def line_problems(currency: str, lines: list[OrderLine]) -> list[str]:
     return problems
 
 
-class OrderSubmission(BaseModel):
+class OrderSubmission(Model):
     """An accepted order as it travels on the orders queue: the source of truth until processed."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -109,7 +116,7 @@ class OrderSubmission(BaseModel):
     submitted_at: AwareDatetime
 
 
-class Order(BaseModel):
+class Order(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     order_id: OrderId
@@ -131,7 +138,7 @@ class Order(BaseModel):
         return self.status is not OrderStatus.PENDING
 
 
-class StockShortage(BaseModel):
+class StockShortage(Model):
     model_config = ConfigDict(frozen=True)
 
     sku: str
@@ -144,7 +151,7 @@ class OrderEventType(StrEnum):
     REJECTED = "OrderRejected"
 
 
-class OrderEvent(BaseModel):
+class OrderEvent(Model):
     """The detail of an OrderConfirmed / OrderRejected event on the bus."""
 
     model_config = ConfigDict(frozen=True)
@@ -164,14 +171,14 @@ class NotificationStatus(StrEnum):
     SKIPPED_NO_ADDRESS = "SKIPPED_NO_ADDRESS"
 
 
-class NotificationMessage(BaseModel):
+class NotificationMessage(Model):
     model_config = ConfigDict(frozen=True)
 
     subject: str
     body: str
 
 
-class Notification(BaseModel):
+class Notification(Model):
     """The record of what the customer was told about an order."""
 
     model_config = ConfigDict(frozen=True)
