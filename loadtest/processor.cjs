@@ -2,12 +2,16 @@
 //
 // Every worker thread loads this file. Files are written only when the
 // runner (tools/loadtest.py) sets LOADTEST_RUN_DIR:
-//   orders.log    one order id per line for every POST /orders answered 202;
-//                 read back by the reconciliation step after the run
+//   orders.log    "<order id>" for every POST /orders answered 202, and
+//                 "<order id> <STATUS>" when a read-back saw it final; the
+//                 reconciliation step checks every order not seen final
 //   arrivals.log  one epoch-millisecond timestamp per virtual user started;
 //                 read by the saturation check (was the arrival plan kept?)
 // Lines are short single appendFileSync calls (O_APPEND), so concurrent
 // workers never interleave within a line.
+//
+// LOADTEST_STALL_MS=<n> burns n ms of CPU per virtual user: it saturates the
+// load generator on purpose, for the test of the saturation check.
 'use strict';
 
 const crypto = require('node:crypto');
@@ -18,6 +22,8 @@ const FINAL = new Set(['CONFIRMED', 'REJECTED']);
 const RUN_DIR = process.env.LOADTEST_RUN_DIR || '';
 const ORDERS_LOG = RUN_DIR ? path.join(RUN_DIR, 'orders.log') : '';
 const ARRIVALS_LOG = RUN_DIR ? path.join(RUN_DIR, 'arrivals.log') : '';
+const STALL_MS = Number(process.env.LOADTEST_STALL_MS || 0);
+
 // Rows of data/skus.csv, loaded whole by artillery (payload with loadAll, so
 // run-fargate/run-lambda bundle it too): [sku, unit_price] arrays, or objects.
 function skuRows(context) {
@@ -30,7 +36,8 @@ function skuRows(context) {
 
 function asItem(row, quantity) {
   const [sku, price] = Array.isArray(row) ? row : [row.sku, row.unit_price];
-  return { sku: String(sku), quantity, unit_price: Number(price) };
+  // Money travels as a decimal string ("12.50"), as the API documents it.
+  return { sku: String(sku), quantity, unit_price: String(price) };
 }
 
 function pick(list) {
@@ -43,6 +50,12 @@ function startVuser(context, _events, next) {
     return next(new Error('prod load test refused: set LOADTEST_ALLOW_PROD=yes to opt in'));
   }
   if (ARRIVALS_LOG) fs.appendFileSync(ARRIVALS_LOG, `${Date.now()}\n`);
+  if (STALL_MS > 0) {
+    const until = Date.now() + STALL_MS;
+    while (Date.now() < until) {
+      // busy: the event loop is blocked, as in a saturated generator
+    }
+  }
   return next();
 }
 
@@ -91,11 +104,17 @@ function recordOrder(_requestParams, response, _context, _events, next) {
 
 // whileTrue of the read-back loop: go on while the order is not final and
 // fewer than max_polls reads were made. (With whileTrue artillery ignores the
-// loop's count, so the bound lives here.)
+// loop's count, so the bound lives here.) A final status seen is recorded.
 function orderPending(context, next) {
+  const status = context.vars.order_status;
+  if (FINAL.has(status)) {
+    if (ORDERS_LOG && context.vars.order_id) {
+      fs.appendFileSync(ORDERS_LOG, `${context.vars.order_id} ${status}\n`);
+    }
+    return next(false);
+  }
   const polls = Number(context.vars.$loopCount || 0);
-  const max = Number(context.vars.max_polls || 10);
-  return next(!FINAL.has(context.vars.order_status) && polls < max);
+  return next(polls < Number(context.vars.max_polls || 10));
 }
 
 module.exports = { startVuser, newOrder, orderRequest, recordOrder, orderPending };

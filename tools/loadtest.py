@@ -1,26 +1,28 @@
 """Run the artillery load test of the orders API and judge the result.
 
-    python -m tools.loadtest --env local [--rate 50] [--duration 20] [--target URL]
-                             [--p99 MS] [--max-error-rate PCT]
+    python -m tools.loadtest --env local [--rate 40] [--duration 30]     (after `make up`)
+    python -m tools.loadtest --env staging [--p99 MS] [--max-error-rate PCT]
     python -m tools.loadtest --env staging --distributed fargate --count 4 --region eu-west-1
 
 Steps: install the pinned Node + artillery (npm ci) when node_modules is missing
-or stale; regenerate the CSV payloads; resolve the target from the `api_endpoint`
-output of terraform/environments/<env> unless --target is given; run artillery
-into .local/loadtest/<timestamp>/; then
+or stale; write the CSV payloads; find the target: for `local` the running
+local stack (tools.localstack: the emulator on EMULATOR_PORT and its Terraform
+outputs), for the others the outputs of terraform/environments/<env>, unless
+--target is given; for `local`, warm the emulator up (one request at a time
+per path, then an unjudged ramp); run artillery into .local/loadtest/<timestamp>/; then
   (a) saturation: the run's arrival span and created virtual users against the
       plan from the phases; more than 10 % behind makes the run INVALID;
-  (b) reconciliation: every order id answered 202 must end CONFIRMED or
-      REJECTED, or be covered by new messages in the orders DLQ;
+  (b) reconciliation: every order answered 202 must end CONFIRMED or REJECTED
+      (GET /orders/{id}) or sit in a dead-letter queue (read with SQS);
   (c) report: charts (PNG) and a self-contained summary.html in the run dir.
 
 Exit codes (the worst applies: 4 > 3 > 1):
   0  passed: thresholds met, run valid, no order lost
   1  thresholds failed (p99, error rate, or artillery itself failed)
   2  refused or usage error (prod without opt-in, non-loopback target for
-     local, no AWS credentials for a distributed run, bad install)
+     local, no local stack, no AWS credentials for a distributed run, bad install)
   3  INVALID: the load generator fell behind the plan (saturated) or the run
-     did not finish; its figures do not measure the system
+     did not finish in time; its figures do not measure the system
   4  orders lost: 202-accepted orders neither final nor in a DLQ
 """
 
@@ -39,6 +41,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -47,6 +50,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -67,14 +71,13 @@ RUNS_DIR = REPO_ROOT / ".local" / "loadtest"
 CHART_VENV = REPO_ROOT / ".local" / "venvs" / "loadtest"
 CHART_REQUIREMENTS = LOADTEST_DIR / "requirements-charts.txt"
 CHART_SCRIPT = REPO_ROOT / "tools" / "loadtest_charts.py"
-ENVIRONMENTS_DIR = REPO_ROOT / "terraform" / "environments"
-TF = REPO_ROOT / "tools" / "tf"
 
 ARTILLERY_VERSION = "2.0.34"
 MIN_NODE = (22, 18)
 SATURATION_TOLERANCE = 0.10
 PROD_OPT_IN = "LOADTEST_ALLOW_PROD"
 FINAL_STATUSES = frozenset({"CONFIRMED", "REJECTED"})
+DLQ_PEEK_VISIBILITY_S = 30  # DLQ messages read for reconciliation reappear after this
 
 EXIT_PASS = 0
 EXIT_THRESHOLDS = 1
@@ -105,6 +108,7 @@ def artillery_env(run_dir: Path | None = None) -> dict[str, str]:
         "ARTILLERY_DISABLE_TELEMETRY": "true",
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
     }
+    env.pop("LOADTEST_RUN_DIR", None)
     if run_dir is not None:
         env["LOADTEST_RUN_DIR"] = str(run_dir)
     return env
@@ -164,13 +168,14 @@ def _install(npm: str) -> None:
 
 
 def load_config(path: Path = CONFIG_FILE) -> dict[str, Any]:
-    import yaml  # PyYAML: a dev dependency (pulled in by moto today)
+    import yaml  # PyYAML: a dev dependency (pulled in by moto)
 
     return yaml.safe_load(path.read_text())
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep merge like lodash's _.merge for dicts; lists and scalars replace."""
+    """Deep merge of dicts; lists and scalars replace (the base config has no lists
+    that an environment also sets, so this equals artillery's lodash merge)."""
     out = copy.deepcopy(base)
     for key, value in extra.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), dict):
@@ -244,19 +249,31 @@ def plan_of(phases: Sequence[Mapping[str, Any]]) -> Plan:
     return Plan(duration, vusers)
 
 
-def steady_phases(prof: Mapping[str, Any], rate: float | None, duration: float | None) -> list:
-    """The profile's phases, or one steady phase from --rate (req/s) / --duration."""
-    phases = list(prof.get("phases") or [])
+def requests_per_vuser(prof: Mapping[str, Any]) -> float:
+    return float((prof.get("loadtest") or {}).get("requests_per_vuser", 1))
+
+
+def run_phases(
+    prof: Mapping[str, Any], rate: float | None, duration: float | None
+) -> list[dict[str, Any]]:
+    """The profile's phases, or one steady phase from --rate (req/s) / --duration (s)."""
+    phases = [dict(p) for p in prof.get("phases") or []]
     if rate is None and duration is None:
         return phases
-    per_vuser = float((prof.get("loadtest") or {}).get("requests_per_vuser", 1))
     if rate is not None:
-        arrivals = max(1, math.ceil(rate / per_vuser))
+        arrivals = max(1, round(rate / requests_per_vuser(prof)))
     else:
-        arrivals = int(max(p.get("arrivalRate", 0) for p in phases) or 1)
+        arrivals = max(int(p.get("arrivalRate", 0)) for p in phases) or 1
     if duration is None:
         duration = plan_of(phases).duration_s
-    return [{"name": "steady", "duration": int(duration), "arrivalRate": arrivals}]
+    return [{"name": "steady", "duration": max(1, int(duration)), "arrivalRate": arrivals}]
+
+
+def warmup_phases(phases: Sequence[Mapping[str, Any]], seconds: float) -> list[dict[str, Any]]:
+    """An unjudged ramp from 1 user/s to the run's first rate."""
+    first = next((p for p in phases if "duration" in p), {})
+    peak = max(1, int(first.get("arrivalRate") or first.get("rampTo") or 1))
+    return [{"name": "warm-up", "duration": int(seconds), "arrivalRate": 1, "rampTo": peak}]
 
 
 def scale_phases(phases: Sequence[Mapping[str, Any]], count: int) -> list[dict[str, Any]]:
@@ -274,25 +291,82 @@ def scale_phases(phases: Sequence[Mapping[str, Any]], count: int) -> list[dict[s
 # --- target -----------------------------------------------------------------
 
 
-def terraform_outputs(env: str, tf: Path = TF) -> dict[str, Any]:
-    root = ENVIRONMENTS_DIR / env
-    if not (root / "main.tf").is_file():
-        raise LoadtestError(f"no Terraform root {root.relative_to(REPO_ROOT)}; pass --target URL")
-    proc = subprocess.run(
-        [str(tf), f"-chdir={root}", "output", "-json"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
+@dataclass
+class Target:
+    """Where the load goes, and the dead-letter queues to reconcile against.
+    `sqs` makes the SQS client that reads them (None: DLQs are not read)."""
+
+    url: str
+    dlq_urls: dict[str, str] = field(default_factory=dict)
+    sqs: Callable[[], Any] | None = None
+
+
+def _dlqs(outputs: Mapping[str, Any]) -> dict[str, str]:
+    names = {"orders DLQ": "orders_dlq_url", "notifications DLQ": "notifications_dlq_url"}
+    return {name: outputs[key] for name, key in names.items() if outputs.get(key)}
+
+
+def local_target(stack: Any = None) -> Target:
+    """The running local stack: its API URL and DLQs from its Terraform outputs.
+    Without `stack`, the one `make up` started (EMULATOR_PORT, EMULATOR_STATE_DIR)."""
+    from tools import emulator
+    from tools.localstack import Stack, StackError
+
+    if stack is None:
+        state = emulator.status()
+        if not state.running or not state.healthy:
+            raise LoadtestError(
+                f"no local stack answers on port {state.port}: run `make up` first "
+                "(with the same EMULATOR_PORT and EMULATOR_STATE_DIR)"
+            )
+        stack = Stack(port=state.port)
+    try:
+        outputs = stack.outputs()
+    except StackError as error:
+        raise LoadtestError(
+            f"the local stack has no Terraform outputs; run `make up`\n{error}"
+        ) from None
+    return Target(
+        stack.api_url(outputs),
+        _dlqs(outputs),
+        lambda: sqs_client(
+            endpoint_url=stack.endpoint,
+            region_name=emulator.region(),
+            aws_access_key_id="test",
+            aws_secret_access_key="test",  # noqa: S106 - the emulator's fixed credentials
+        ),
     )
-    if proc.returncode != 0:
-        raise LoadtestError(f"terraform output failed for {env}: {proc.stderr.strip()}")
-    return {k: v.get("value") for k, v in json.loads(proc.stdout or "{}").items()}
+
+
+def terraform_target(env: str) -> Target:
+    """From the outputs of terraform/environments/<env> (tools.deploy: its backend and
+    working data, as `make plan|apply ENV=<env>` use them)."""
+    from tools import deploy
+
+    try:
+        outputs = deploy.outputs(env)
+    except deploy.DeployError as error:
+        raise LoadtestError(f"{error}\n(or pass --target URL)") from None
+    if not outputs.get("api_endpoint"):
+        raise LoadtestError(f"{env} has no api_endpoint output (not applied?); or pass --target")
+
+    return Target(outputs["api_endpoint"], _dlqs(outputs), sqs_client)  # caller's credentials
+
+
+def sqs_client(**options: Any) -> Any:
+    """An SQS client that gives up quickly: reconciliation must stay bounded in time,
+    also when the target has fallen over under the load."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2})
+    return boto3.client("sqs", config=config, **options)
 
 
 def is_loopback(url: str) -> bool:
+    """127.0.0.0/8, ::1 or `localhost`: the only targets a local run may have."""
     host = urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -317,7 +391,9 @@ class Saturation:
         return not self.reasons
 
 
-def arrival_span(report: Mapping[str, Any], arrivals_ms: Sequence[int] | None) -> tuple:
+def arrival_span(
+    report: Mapping[str, Any], arrivals_ms: Sequence[int] | None
+) -> tuple[float | None, str]:
     """(seconds from the first to the last virtual user created, how it was measured)."""
     if arrivals_ms:
         return (max(arrivals_ms) - min(arrivals_ms)) / 1000, "arrivals.log"
@@ -338,20 +414,18 @@ def check_saturation(
     arrivals_ms: Sequence[int] | None = None,
     tolerance: float = SATURATION_TOLERANCE,
 ) -> Saturation:
-    """Did the load generator keep the plan? A saturated artillery stretches
-    its phases: the arrivals take longer than planned, or fewer users start."""
+    """Did the load generator keep the plan? A saturated artillery stretches its
+    phases without a warning: the arrivals take longer than planned, or fewer start."""
     created = float(report["aggregate"]["counters"].get("vusers.created", 0))
     span, source = arrival_span(report, arrivals_ms)
     result = Saturation(plan.duration_s, span, plan.vusers, created, source)
-    slack = 0.0
-    if source == "report periods":
-        # periods are ~10 s wide and include requests made after the last arrival
-        slack = 10.0
+    # report periods are ~10 s wide and include requests made after the last arrival
+    slack = 10.0 if source == "report periods" else 0.0
     if span is None:
         result.reasons.append("the report shows no virtual user created")
     elif span > plan.duration_s * (1 + tolerance) + slack:
         result.reasons.append(
-            f"arrivals took {span:.1f} s for a {plan.duration_s:.0f} s plan "
+            f"arrivals took {span:.1f} s for a {plan.duration_s:g} s plan "
             f"(> {tolerance:.0%} over): the load generator was saturated"
         )
     if created < plan.vusers * (1 - tolerance):
@@ -360,6 +434,10 @@ def check_saturation(
             f"(> {tolerance:.0%} short)"
         )
     return result
+
+
+def read_arrivals(path: Path) -> list[int] | None:
+    return [int(x) for x in path.read_text().split()] if path.is_file() else None
 
 
 # --- thresholds ---------------------------------------------------------------
@@ -401,9 +479,11 @@ def evaluate_thresholds(
 
 # --- reconciliation ----------------------------------------------------------
 
-# checker(order_ids) -> {order_id: status}; statuses other than CONFIRMED and
-# REJECTED (PENDING, MISSING, UNKNOWN) count as not final.
+# checker(order_ids) -> {order_id: status}, one sweep; statuses other than
+# CONFIRMED and REJECTED (PENDING, MISSING, UNKNOWN) count as not final.
 Checker = Callable[[Sequence[str]], Mapping[str, str]]
+# dlq_lookup() -> {dlq name: order ids of the messages in it}
+DlqLookup = Callable[[], Mapping[str, set[str]]]
 
 
 @dataclass
@@ -413,86 +493,101 @@ class Reconciliation:
     rejected: int
     in_dlq: int
     lost: int
-    not_final: list[str]
-    notifications_in_dlq: int | None = None
+    not_final: list[str]  # the lost orders
     not_final_statuses: dict[str, int] = field(default_factory=dict)
+    dlq_orders: dict[str, int] = field(default_factory=dict)  # run orders per DLQ
 
     @property
     def ok(self) -> bool:
         return self.lost == 0
 
     def line(self) -> str:
-        extra = (
-            ""
-            if self.notifications_in_dlq is None
-            else f", notifications DLQ +{self.notifications_in_dlq}"
-        )
+        dlqs = "".join(f", {name} holds {n}" for name, n in sorted(self.dlq_orders.items()))
         why = ", ".join(f"{s} {n}" for s, n in sorted(self.not_final_statuses.items()))
         return (
             f"accepted {self.accepted}: confirmed {self.confirmed}, rejected {self.rejected}, "
-            f"in DLQ {self.in_dlq}, lost {self.lost}{extra}"
-            + (f" (not final: {why})" if why else "")
+            f"in DLQ {self.in_dlq}, lost {self.lost}{dlqs}" + (f" (lost as: {why})" if why else "")
         )
 
 
-def read_order_ids(path: Path) -> list[str]:
-    """Distinct order ids, in first-seen order (an idempotent retry repeats one)."""
-    if not path.is_file():
-        return []
-    seen: dict[str, None] = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            seen.setdefault(line.strip(), None)
-    return list(seen)
+def read_orders(path: Path) -> tuple[list[str], dict[str, str]]:
+    """(distinct accepted order ids in first-seen order, {id: final status seen})
+    from an orders.log: "<id>" per 202 (a retry repeats one), "<id> <STATUS>" when
+    a read-back saw the order final."""
+    ids: dict[str, None] = {}
+    final: dict[str, str] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 1:
+                ids.setdefault(parts[0], None)
+            elif len(parts) == 2 and parts[1] in FINAL_STATUSES:
+                final[parts[0]] = parts[1]
+    return list(ids), {i: s for i, s in final.items() if i in ids}
 
 
 def reconcile(
     order_ids: Iterable[str],
     checker: Checker,
-    orders_dlq_new: int | None = None,
-    notifications_dlq_new: int | None = None,
+    dlq_lookup: DlqLookup | None = None,
+    seen_final: Mapping[str, str] | None = None,
+    wait_s: float = 0.0,
+    interval_s: float = 1.0,
 ) -> Reconciliation:
-    """Count how the accepted orders ended. Orders not final are covered by the
-    messages the orders DLQ gained during the run (their ids are not matched:
-    reading a DLQ would change it); whatever is left is lost."""
+    """How the accepted orders ended. Orders seen final during the run are final
+    (a final status never changes); the others are read until each is final or in
+    a DLQ, or `wait_s` has passed. What is left is lost."""
     ids = list(dict.fromkeys(order_ids))
-    statuses = checker(ids) if ids else {}
+    statuses: dict[str, str] = {i: s for i, s in (seen_final or {}).items() if i in ids}
+    deadline = time.monotonic() + wait_s
+    in_dlqs: dict[str, set[str]] = {}
+    while True:
+        todo = [i for i in ids if statuses.get(i) not in FINAL_STATUSES]
+        if todo:
+            statuses.update(checker(todo))
+            todo = [i for i in ids if statuses.get(i) not in FINAL_STATUSES]
+        if dlq_lookup is not None and (todo or not in_dlqs):  # always read them once
+            in_dlqs = {name: set(found) for name, found in dlq_lookup().items()}
+        dead = set().union(*in_dlqs.values()) if in_dlqs else set()
+        lost = [i for i in todo if i not in dead]
+        if not lost or time.monotonic() + interval_s > deadline:
+            break
+        time.sleep(interval_s)
     confirmed = sum(1 for i in ids if statuses.get(i) == "CONFIRMED")
     rejected = sum(1 for i in ids if statuses.get(i) == "REJECTED")
-    not_final = [i for i in ids if statuses.get(i) not in FINAL_STATUSES]
-    in_dlq = min(len(not_final), max(orders_dlq_new or 0, 0))
     return Reconciliation(
         accepted=len(ids),
         confirmed=confirmed,
         rejected=rejected,
-        in_dlq=in_dlq,
-        lost=len(not_final) - in_dlq,
-        not_final=not_final,
-        notifications_in_dlq=notifications_dlq_new,
-        not_final_statuses=dict(Counter(statuses.get(i, "MISSING") for i in not_final)),
+        in_dlq=len(todo) - len(lost),
+        lost=len(lost),
+        not_final=lost,
+        not_final_statuses=dict(Counter(statuses.get(i, "MISSING") for i in lost)),
+        dlq_orders={name: len(found & set(ids)) for name, found in in_dlqs.items()},
     )
 
 
 class HttpOrderChecker:
-    """GET /orders/{id} until every order is final or `wait_s` has passed."""
+    """A sweep of GET /orders/{id} over the given ids. Ids not read within `budget_s`
+    of its creation come back UNKNOWN: sweeps of a struggling API stay bounded."""
 
     def __init__(
-        self, base_url: str, wait_s: float = 60, interval_s: float = 1.0, workers: int = 16
-    ):
+        self, base_url: str, budget_s: float = 120.0, workers: int = 8, timeout_s: float = 5.0
+    ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.wait_s = wait_s
-        self.interval_s = interval_s
+        self.deadline = time.monotonic() + budget_s
         self.workers = workers
+        self.timeout_s = timeout_s
 
-    def status(self, order_id: str, attempts: int = 3) -> str:
+    def status(self, order_id: str, attempts: int = 2) -> str:
         """The order's status; MISSING on 404; UNKNOWN when it cannot be read
-        (transport errors and 5xx are retried a few times first)."""
+        (a transport error or 5xx is retried once)."""
         url = f"{self.base_url}/orders/{quote(order_id, safe='')}"
-        for attempt in range(attempts):
-            if attempt:
-                time.sleep(0.2 * attempt)
+        for _ in range(attempts):
+            if time.monotonic() >= self.deadline:
+                break
             try:
-                with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 - http(s)
+                with urllib.request.urlopen(url, timeout=self.timeout_s) as resp:  # noqa: S310
                     return str(json.loads(resp.read()).get("status", "UNKNOWN"))
             except urllib.error.HTTPError as exc:
                 if exc.code == 404:
@@ -500,71 +595,80 @@ class HttpOrderChecker:
                 if exc.code < 500:
                     return "UNKNOWN"
             except (OSError, ValueError):
-                pass
+                time.sleep(0.2)
         return "UNKNOWN"
 
     def __call__(self, order_ids: Sequence[str]) -> dict[str, str]:
-        statuses = dict.fromkeys(order_ids, "UNKNOWN")
-        deadline = time.monotonic() + self.wait_s
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            while True:
-                todo = [i for i, s in statuses.items() if s not in FINAL_STATUSES]
-                for order_id, status in zip(todo, pool.map(self.status, todo), strict=True):
-                    statuses[order_id] = status
-                if all(s in FINAL_STATUSES for s in statuses.values()):
-                    break
-                if time.monotonic() + self.interval_s > deadline:
-                    break
-                time.sleep(self.interval_s)
-        return statuses
+            return dict(zip(order_ids, pool.map(self.status, order_ids), strict=True))
 
 
-def dlq_depth(queue_url: str) -> int:
-    """Messages in a queue (visible + in flight + delayed), via boto3."""
-    import boto3  # dev dependency; honours AWS_ENDPOINT_URL for the emulator
+def order_id_of(message: Mapping[str, Any]) -> str | None:
+    """The order a queue message is about: the `order_id` attribute (orders queue),
+    or `order_id` in the JSON body or in its EventBridge `detail` (notifications)."""
+    attribute = (message.get("MessageAttributes") or {}).get("order_id") or {}
+    if attribute.get("StringValue"):
+        return str(attribute["StringValue"])
+    try:
+        body = json.loads(message.get("Body") or "")
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    detail = body.get("detail") if isinstance(body.get("detail"), dict) else {}
+    found = body.get("order_id") or detail.get("order_id")
+    return str(found) if found else None
 
-    attrs = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )["Attributes"]
-    return sum(int(v) for v in attrs.values())
 
+class DlqReader:
+    """Order ids of the messages in the dead-letter queues. Each read receives with
+    a visibility timeout of DLQ_PEEK_VISIBILITY_S and deletes nothing: the
+    messages stay and reappear; ids seen once are remembered."""
 
-def dlq_depths(urls: Mapping[str, str | None]) -> dict[str, int | None]:
-    out: dict[str, int | None] = {}
-    for name, url in urls.items():
-        if not url:
-            continue
+    def __init__(self, make_client: Callable[[], Any], urls: Mapping[str, str]) -> None:
+        self.make_client = make_client
+        self.urls = dict(urls)
+        self.seen: dict[str, set[str]] = {name: set() for name in self.urls}
+        self._client: Any = None
+
+    def __call__(self, max_receives: int = 500) -> dict[str, set[str]]:
         try:
-            out[name] = dlq_depth(url)
-        except Exception as exc:  # no credentials, no endpoint...: report, go on
-            log(f"cannot read {name} ({exc.__class__.__name__}: {exc}); counted as empty")
-            out[name] = None
-    return out
+            self._client = self._client or self.make_client()
+            for name, url in self.urls.items():
+                for _ in range(max_receives):
+                    messages = self._client.receive_message(
+                        QueueUrl=url,
+                        MaxNumberOfMessages=10,
+                        VisibilityTimeout=DLQ_PEEK_VISIBILITY_S,
+                        WaitTimeSeconds=0,
+                        MessageAttributeNames=["All"],
+                    ).get("Messages", [])
+                    if not messages:
+                        break
+                    self.seen[name].update(filter(None, map(order_id_of, messages)))
+        except Exception as exc:  # no credentials, no queue...: report, reconcile without
+            log(f"cannot read the DLQs ({exc.__class__.__name__}: {exc})")
+        return self.seen
 
 
 # --- report ------------------------------------------------------------------
 
 
 def series_of(report: Mapping[str, Any]) -> dict[str, list]:
+    """Per period (10 s in artillery 2): answered and sent req/s, latency percentiles, errors."""
     periods = sorted(report.get("intermediate") or [], key=lambda p: int(p["period"]))
+    keys = ("t", "req_per_s", "sent_per_s", "p50", "p95", "p99", "errors")
+    out: dict[str, list] = {k: [] for k in keys}
     if not periods:
-        return {"t": [], "req_per_s": [], "p50": [], "p95": [], "p99": [], "errors": []}
+        return out
     start = min(p.get("firstMetricAt") or int(p["period"]) for p in periods)
-    out: dict[str, list] = {k: [] for k in ("t", "req_per_s", "p50", "p95", "p99", "errors")}
     for p in periods:
         counters = p.get("counters", {})
         latency = p.get("summaries", {}).get("http.response_time") or {}
         width = max((p.get("lastCounterAt", 0) - p.get("firstCounterAt", 0)) / 1000, 1.0)
-        rate = (p.get("rates") or {}).get("http.request_rate")
-        if rate is None:
-            rate = counters.get("http.requests", 0) / width
         out["t"].append(round(((p.get("lastMetricAt") or int(p["period"])) - start) / 1000, 1))
-        out["req_per_s"].append(rate)
+        out["req_per_s"].append(round(counters.get("http.responses", 0) / width, 1))
+        out["sent_per_s"].append(round(counters.get("http.requests", 0) / width, 1))
         out["p50"].append(latency.get("median", latency.get("p50")))
         out["p95"].append(latency.get("p95"))
         out["p99"].append(latency.get("p99"))
@@ -639,28 +743,24 @@ def render_charts(series: Mapping[str, Any], run_dir: Path) -> list[Path]:
 
 def endpoint_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     agg = report["aggregate"]
+    counters = agg.get("counters", {})
     prefix = "plugins.metrics-by-endpoint.response_time."
     rows = []
     for key, summary in sorted(agg.get("summaries", {}).items()):
         if not key.startswith(prefix):
             continue
         name = key[len(prefix) :]
-        codes = {
-            k.rsplit(".", 1)[-1]: v
-            for k, v in agg.get("counters", {}).items()
-            if k.startswith(f"plugins.metrics-by-endpoint.{name}.codes.")
-        }
-        errors = sum(
-            v
-            for k, v in agg.get("counters", {}).items()
-            if k.startswith(f"plugins.metrics-by-endpoint.{name}.errors.")
-        )
+        mine = f"plugins.metrics-by-endpoint.{name}."
         rows.append(
             {
                 "endpoint": name,
                 "count": summary.get("count"),
-                "codes": codes,
-                "errors": errors,
+                "codes": {
+                    k.rsplit(".", 1)[-1]: v
+                    for k, v in counters.items()
+                    if k.startswith(mine + "codes.")
+                },
+                "errors": sum(v for k, v in counters.items() if k.startswith(mine + "errors.")),
                 **{q: summary.get(q) for q in ("median", "p95", "p99", "max")},
             }
         )
@@ -677,6 +777,15 @@ def _verdict(ok: bool) -> str:
     return '<td class="pass">pass</td>' if ok else '<td class="fail">FAIL</td>'
 
 
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(c if str(c).startswith("<td") else _td(c) for c in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em;color:#222;max-width:70em}
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
@@ -686,6 +795,7 @@ text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:
 .verdict{font-size:1.2em;padding:.4em .8em;display:inline-block;border:2px solid}
 img{display:block;margin:.5em 0;max-width:100%}code{background:#f3f3f3;padding:0 .2em}
 """
+VERDICTS = {0: "PASSED", 1: "THRESHOLDS FAILED", 3: "INVALID (saturated)", 4: "ORDERS LOST"}
 
 
 def render_summary(
@@ -701,42 +811,55 @@ def render_summary(
     agg = report["aggregate"]
     counters = agg.get("counters", {})
     span = max((agg.get("lastMetricAt", 0) - agg.get("firstMetricAt", 0)) / 1000, 1e-9)
-    verdict = {0: "PASSED", 1: "THRESHOLDS FAILED", 3: "INVALID (saturated)", 4: "ORDERS LOST"}
+    limits = thresholds.limits
+    na = "n/a"
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Load test {html.escape(run['env'])} {html.escape(run['started'])}</title>",
         f"<style>{CSS}</style></head><body>",
         f"<h1>Load test: {html.escape(run['env'])} &mdash; {html.escape(run['started'])}</h1>",
         f"<p class='verdict {'pass' if exit_code == 0 else 'fail'}'>"
-        f"{verdict.get(exit_code, f'exit {exit_code}')} (exit {exit_code})</p>",
+        f"{VERDICTS.get(exit_code, f'exit {exit_code}')} (exit {exit_code})</p>",
         f"<p>Target <code>{html.escape(run['target'])}</code>; artillery {ARTILLERY_VERSION}; "
         f"phases <code>{html.escape(json.dumps(run['phases']))}</code>; "
-        f"requested {html.escape(str(run.get('requested_rps') or 'n/a'))} req/s</p>",
-        "<h2>Thresholds</h2><table><tr><th>check</th><th>limit</th><th>measured</th>"
-        "<th>result</th></tr>",
-        "<tr><td>p99 response time (ms)</td>"
-        + _td(thresholds.limits.p99_ms)
-        + _td("n/a" if thresholds.p99_ms is None else thresholds.p99_ms)
-        + _verdict(thresholds.p99_ok)
-        + "</tr>",
-        "<tr><td>error rate (% of virtual users failed)</td>"
-        + _td(thresholds.limits.max_error_rate_pct)
-        + _td("n/a" if thresholds.error_rate_pct is None else thresholds.error_rate_pct)
-        + _verdict(thresholds.errors_ok)
-        + "</tr>",
-        "<tr><td>artillery exit code (ensure, expect)</td>"
-        + _td(0)
-        + _td(thresholds.artillery_exit)
-        + _verdict(thresholds.artillery_exit == 0)
-        + "</tr></table>",
-        "<h2>Saturation check</h2><table><tr><th></th><th>plan</th><th>actual</th></tr>",
-        "<tr><td>arrival span (s)</td>"
-        + _td(saturation.planned_duration_s)
-        + _td("n/a" if saturation.actual_duration_s is None else saturation.actual_duration_s)
-        + "</tr><tr><td>virtual users created</td>"
-        + _td(saturation.planned_vusers)
-        + _td(saturation.actual_vusers)
-        + "</tr></table>",
+        f"requested {html.escape(str(run.get('requested_rps') or na))} req/s; "
+        f"warm-up {html.escape(str(run.get('warmup_s') or 0))} s (not judged)</p>",
+        "<h2>Thresholds</h2>",
+        _table(
+            ["check", "limit", "measured", "result"],
+            [
+                [
+                    "p99 response time (ms)",
+                    limits.p99_ms,
+                    na if thresholds.p99_ms is None else thresholds.p99_ms,
+                    _verdict(thresholds.p99_ok),
+                ],
+                [
+                    "error rate (% of virtual users failed)",
+                    limits.max_error_rate_pct,
+                    na if thresholds.error_rate_pct is None else thresholds.error_rate_pct,
+                    _verdict(thresholds.errors_ok),
+                ],
+                [
+                    "artillery exit code (ensure, expect)",
+                    0,
+                    thresholds.artillery_exit,
+                    _verdict(thresholds.artillery_exit == 0),
+                ],
+            ],
+        ),
+        "<h2>Saturation check</h2>",
+        _table(
+            ["", "plan", "actual"],
+            [
+                [
+                    "arrival span (s)",
+                    saturation.planned_duration_s,
+                    na if saturation.actual_duration_s is None else saturation.actual_duration_s,
+                ],
+                ["virtual users created", saturation.planned_vusers, saturation.actual_vusers],
+            ],
+        ),
         f"<p>Measured from {html.escape(saturation.source)}: "
         + (
             "<span class='pass'>valid</span>"
@@ -750,30 +873,22 @@ def render_summary(
     if reconciliation is None:
         parts.append("<p>Not run.</p>")
     else:
+        rec = reconciliation
+        lost = _td(rec.lost) if rec.ok else f"<td class='fail'>{rec.lost}</td>"
         parts.append(
-            "<table><tr><th>accepted (202)</th><th>confirmed</th><th>rejected</th>"
-            "<th>in DLQ</th><th>lost</th></tr><tr>"
-            + "".join(
-                _td(v)
-                for v in (
-                    reconciliation.accepted,
-                    reconciliation.confirmed,
-                    reconciliation.rejected,
-                    reconciliation.in_dlq,
-                )
+            _table(
+                ["accepted (202)", "confirmed", "rejected", "in DLQ", "lost"],
+                [[rec.accepted, rec.confirmed, rec.rejected, rec.in_dlq, lost]],
             )
-            + (
-                _td(reconciliation.lost)
-                if reconciliation.ok
-                else f"<td class='fail'>{reconciliation.lost}</td>"
-            )
-            + "</tr></table>"
         )
-    parts.append("<h2>Totals</h2><table><tr><th>metric</th><th>value</th></tr>")
-    totals = {
+        if rec.dlq_orders:
+            dlqs = ", ".join(f"{k}: {v}" for k, v in sorted(rec.dlq_orders.items()))
+            parts.append(f"<p>Orders of this run in dead-letter queues: {html.escape(dlqs)}</p>")
+    totals: dict[str, Any] = {
         "duration of metrics (s)": round(span, 1),
         "requests": counters.get("http.requests", 0),
-        "achieved mean req/s": round(counters.get("http.requests", 0) / span, 1),
+        "responses": counters.get("http.responses", 0),
+        "achieved mean req/s (responses)": round(counters.get("http.responses", 0) / span, 1),
         "virtual users created": counters.get("vusers.created", 0),
         "virtual users completed": counters.get("vusers.completed", 0),
         "virtual users failed": counters.get("vusers.failed", 0),
@@ -782,21 +897,27 @@ def render_summary(
     totals.update({k: v for k, v in sorted(counters.items()) if k.startswith("errors.")})
     latency = agg.get("summaries", {}).get("http.response_time") or {}
     totals.update({f"response time {q} (ms)": latency.get(q) for q in ("median", "p95", "p99")})
-    parts += [f"<tr><td>{html.escape(k)}</td>{_td(v)}</tr>" for k, v in totals.items()]
-    parts.append("</table><h2>Per endpoint</h2><table><tr><th>endpoint</th><th>responses</th>")
-    parts.append("<th>codes</th><th>errors</th><th>median ms</th><th>p95 ms</th><th>p99 ms</th>")
-    parts.append("<th>max ms</th></tr>")
-    for row in endpoint_rows(report):
-        codes = ", ".join(f"{c}: {n}" for c, n in sorted(row["codes"].items()))
-        parts.append(
-            f"<tr><td>{html.escape(row['endpoint'])}</td>"
-            + "".join(
-                _td(row[k] if k != "codes" else codes)
-                for k in ("count", "codes", "errors", "median", "p95", "p99", "max")
-            )
-            + "</tr>"
+    parts += ["<h2>Totals</h2>", _table(["metric", "value"], totals.items())]
+    parts.append("<h2>Per endpoint</h2>")
+    parts.append(
+        _table(
+            ["endpoint", "responses", "codes", "errors", "median ms", "p95 ms", "p99 ms", "max ms"],
+            [
+                [
+                    row["endpoint"],
+                    row["count"],
+                    ", ".join(f"{c}: {n}" for c, n in sorted(row["codes"].items())),
+                    row["errors"],
+                    row["median"],
+                    row["p95"],
+                    row["p99"],
+                    row["max"],
+                ]
+                for row in endpoint_rows(report)
+            ],
         )
-    parts.append("</table><h2>Over time</h2>")
+    )
+    parts.append("<h2>Over time (10 s periods)</h2>")
     if not charts:
         parts.append("<p>Charts unavailable (see the run log); series in series.json.</p>")
     for chart in charts:
@@ -804,7 +925,7 @@ def render_summary(
         parts.append(f"<img alt='{html.escape(chart.stem)}' src='data:image/png;base64,{data}'>")
     parts.append(
         "<p>Files: report.json (artillery), series.json, orders.log, arrivals.log, "
-        "artillery.log, result.json.</p></body></html>"
+        "artillery.log, result.json, warmup/ (the unjudged warm-up).</p></body></html>"
     )
     return "\n".join(parts)
 
@@ -825,8 +946,74 @@ def verdict(
 # --- running -----------------------------------------------------------------
 
 
-def run_artillery(cmd: Sequence[str], run_dir: Path, timeout_s: float) -> tuple[int, bool]:
-    """Run artillery, streaming and saving its output; (exit code, timed out)."""
+def _call(method: str, url: str, body: Any = None, headers: Mapping[str, str] | None = None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(  # noqa: S310 - the run's own http(s) target
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def prime(url: str, orders_log: Path, pool: int = 4, timeout_s: float = 60.0) -> str:
+    """Start the emulator's function processes calmly, before any load: one order
+    created (with an Idempotency-Key) and read until final, and a customer's list, one
+    request at a time (the first API, processor and notifier process); then `pool`
+    orders created at once (as many API processes, each past its first idempotent
+    create). A fresh emulator otherwise starts a dozen processes at once under load,
+    ~1 s of its own CPU each, and requests time out. Returns what happened."""
+    started = time.monotonic()
+    sys.path.insert(0, str(LOADTEST_DIR))
+    from generate_data import DEFAULT_OUT
+
+    customer = (DEFAULT_OUT / "customers.csv").read_text().splitlines()[1].split(",")
+    sku = (DEFAULT_OUT / "skus.csv").read_text().splitlines()[1].split(",")
+    body = {
+        "customer_id": customer[0],
+        "currency": customer[1],
+        "items": [{"sku": sku[0], "quantity": 1, "unit_price": sku[1]}],
+    }
+    orders_log.parent.mkdir(parents=True, exist_ok=True)
+
+    def create(_: int = 0) -> str:
+        status, accepted = _call(
+            "POST", f"{url}/orders", body, {"Idempotency-Key": str(uuid.uuid4())}
+        )
+        if status != 202:
+            raise ValueError(f"POST /orders answered {status}")
+        with orders_log.open("a") as log_file:
+            log_file.write(f"{accepted['order_id']}\n")
+        return accepted["order_id"]
+
+    try:
+        order_id = create()
+        while True:
+            status, order = _call("GET", f"{url}/orders/{order_id}")
+            if status == 200 and order["status"] in FINAL_STATUSES:
+                break
+            if time.monotonic() - started > timeout_s:
+                return f"order {order_id} not final after {timeout_s:g} s"
+            time.sleep(0.2)
+        _call("GET", f"{url}/customers/{quote(customer[0], safe='')}/orders?limit=10")
+        with ThreadPoolExecutor(max_workers=pool) as executor:
+            list(executor.map(create, range(pool)))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return f"failed: {error.__class__.__name__}: {error}"
+    return f"every path answered, {pool} at once, in {time.monotonic() - started:.1f} s"
+
+
+def run_artillery(
+    cmd: Sequence[str], run_dir: Path, timeout_s: float, echo: bool = True
+) -> tuple[int, bool]:
+    """Run artillery in its own process group, saving (and echoing) its output;
+    killed after `timeout_s`. Returns (exit code, timed out)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
     timed_out = threading.Event()
     with (run_dir / "artillery.log").open("w") as log_file:
         proc = subprocess.Popen(
@@ -849,7 +1036,8 @@ def run_artillery(cmd: Sequence[str], run_dir: Path, timeout_s: float) -> tuple[
         try:
             assert proc.stdout is not None
             for line in proc.stdout:
-                sys.stdout.write(line)
+                if echo:
+                    sys.stdout.write(line)
                 log_file.write(line)
             rc = proc.wait()
         finally:
@@ -872,11 +1060,20 @@ def artillery_args(env: str, target: str, overrides: Mapping[str, Any], report: 
 
 
 def distributed_command(
-    kind: str, env: str, target: str, count: int, region: str, overrides, report: Path
+    kind: str,
+    env: str,
+    target: str,
+    count: int,
+    region: str,
+    overrides: Mapping[str, Any],
+    report: Path,
+    max_duration_s: int,
 ) -> list[str]:
-    sub = {"fargate": "run-fargate", "lambda": "run-lambda"}[kind]
-    cmd = [str(NODE_BIN), str(ARTILLERY_RUN), sub, "--count", str(count), "--region", region]
-    if kind == "lambda":
+    cmd = [str(NODE_BIN), str(ARTILLERY_RUN), f"run-{kind}", "--count", str(count)]
+    cmd += ["--region", region]
+    if kind == "fargate":
+        cmd += ["--max-duration", f"{max_duration_s}s"]
+    else:
         cmd += ["--architecture", "arm64"]
     return cmd + artillery_args(env, target, overrides, report)
 
@@ -901,11 +1098,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--rate", type=float, help="replace the phases: steady request rate, req/s")
     p.add_argument("--duration", type=float, help="replace the phases: seconds")
-    p.add_argument("--target", help="base URL; default: Terraform output api_endpoint")
+    p.add_argument("--warmup", type=float, help="seconds of unjudged ramp first (0: none)")
+    p.add_argument("--target", help="base URL (default: from Terraform / the local stack)")
     p.add_argument("--p99", type=float, help="p99 limit in ms (default: the profile's)")
     p.add_argument("--max-error-rate", type=float, help="percent of failed virtual users")
     p.add_argument("--reconcile-wait", type=float, default=60.0, help="seconds (default 60)")
     p.add_argument("--no-reconcile", action="store_true", help="skip the reconciliation")
+    p.add_argument("--no-charts", action="store_true", help="no PNG charts in the summary")
     p.add_argument("--distributed", choices=("fargate", "lambda"))
     p.add_argument("--count", type=int, default=2, help="workers of a distributed run")
     p.add_argument("--region", default=os.environ.get("AWS_REGION", "eu-west-1"))
@@ -914,16 +1113,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, target: Target | None = None) -> int:
+    """The command line. `target` replaces the target lookup (tests pass the
+    local stack they started)."""
     args = parse_args(argv)
     try:
-        return _main(args)
+        return _main(args, target)
     except LoadtestError as exc:
         print(f"loadtest: {exc}", file=sys.stderr)
         return EXIT_REFUSED
 
 
-def _main(args: argparse.Namespace) -> int:
+def _main(args: argparse.Namespace, target: Target | None) -> int:
     if args.install_only:
         ensure_installed()
         version, node = installed_versions()
@@ -931,37 +1132,37 @@ def _main(args: argparse.Namespace) -> int:
         return EXIT_PASS
     if not args.env:
         raise LoadtestError("--env is required")
-    config = load_config()
-    prof = profile(config, args.env)
+    prof = profile(load_config(), args.env)
     meta = prof.get("loadtest") or {}
     opt_in = meta.get("opt_in_variable")
     if opt_in and os.environ.get(opt_in) != "yes":
         raise LoadtestError(f"{args.env} is opt-in: set {opt_in}=yes to load-test it")
+    loopback_only = bool(meta.get("loopback_only"))
+    if args.distributed and loopback_only:
+        raise LoadtestError(f"a distributed run cannot reach {args.env}'s loopback target")
     base = thresholds_of(prof)
     limits = Thresholds(
         base.p99_ms if args.p99 is None else args.p99,
         base.max_error_rate_pct if args.max_error_rate is None else args.max_error_rate,
     )
-    phases = steady_phases(prof, args.rate, args.duration)
+    phases = run_phases(prof, args.rate, args.duration)
     plan = plan_of(phases)
 
-    outputs: dict[str, Any] = {}
-    if args.target:
-        target = args.target
-    else:
-        outputs = terraform_outputs(args.env)
-        target = outputs.get("api_endpoint") or ""
-        if not target:
-            raise LoadtestError(f"{args.env} has no api_endpoint output; pass --target URL")
-    target = target.rstrip("/")
-    if not urlsplit(target).scheme.startswith("http"):
-        raise LoadtestError(f"target {target!r} is not an http(s) URL")
-    if meta.get("loopback_only") and not is_loopback(target):
-        raise LoadtestError(f"{args.env} targets loopback only (127.0.0.1/localhost): {target}")
+    if target is None:
+        if args.target:
+            target = Target(args.target)
+        elif args.env == "local":
+            target = local_target()
+        else:
+            target = terraform_target(args.env)
+    url = target.url.rstrip("/")
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise LoadtestError(f"target {url!r} is not an http(s) URL")
+    if loopback_only and not is_loopback(url):
+        raise LoadtestError(f"{args.env} targets loopback only (127.0.0.1/localhost): {url}")
 
     started = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = (args.run_dir or RUNS_DIR / started).resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
     report_path = run_dir / "report.json"
     overrides: dict[str, Any] = {"config": {"ensure": {"conditions": limits.conditions()}}}
 
@@ -971,13 +1172,19 @@ def _main(args: argparse.Namespace) -> int:
     generate()
 
     if args.distributed:
-        if meta.get("loopback_only"):
-            raise LoadtestError(f"a distributed run cannot reach {args.env}'s loopback target")
         overrides["config"]["phases"] = scale_phases(phases, args.count)
+        max_duration = int(plan.duration_s * 1.5 + 600)
         cmd = distributed_command(
-            args.distributed, args.env, target, args.count, args.region, overrides, report_path
+            args.distributed,
+            args.env,
+            url,
+            args.count,
+            args.region,
+            overrides,
+            report_path,
+            max_duration,
         )
-        print(" ".join(_shell_quote(c) for c in cmd))
+        print(shlex.join(cmd))
         if args.dry_run:
             return EXIT_PASS
         if not aws_credentials_available():
@@ -986,25 +1193,32 @@ def _main(args: argparse.Namespace) -> int:
                 "the command above is what would run"
             )
         ensure_installed()
-        rc, _ = run_artillery(cmd, run_dir, plan.duration_s * 2 + 1800)
+        rc, _ = run_artillery(cmd, run_dir, max_duration + 900)
         return EXIT_PASS if rc == 0 else EXIT_THRESHOLDS
 
     overrides["config"]["phases"] = phases
     cmd = [str(NODE_BIN), str(ARTILLERY_RUN), "run"]
-    cmd += artillery_args(args.env, target, overrides, report_path)
+    cmd += artillery_args(args.env, url, overrides, report_path)
     if args.dry_run:
-        print(" ".join(_shell_quote(c) for c in cmd))
+        print(shlex.join(cmd))
         return EXIT_PASS
     ensure_installed()
 
-    dlq_urls = {
-        "orders DLQ": outputs.get("orders_dlq_url"),
-        "notifications DLQ": outputs.get("notifications_dlq_url"),
-    }
-    dlq_before = dlq_depths(dlq_urls) if not args.no_reconcile else {}
+    warmup_s = float(meta.get("warmup_s", 0) if args.warmup is None else args.warmup)
+    if warmup_s > 0:
+        pool = min(
+            32, max(4, math.ceil(plan.vusers * requests_per_vuser(prof) / plan.duration_s / 4))
+        )
+        log(f"priming: {prime(url, run_dir / 'warmup' / 'orders.log', pool)}")
+        warm = {"config": {"phases": warmup_phases(phases, warmup_s), "ensure": {"conditions": []}}}
+        log(f"warm-up: {warm['config']['phases'][0]} (not judged)")
+        warm_cmd = [str(NODE_BIN), str(ARTILLERY_RUN), "run", "-q"]
+        warm_cmd += artillery_args(args.env, url, warm, run_dir / "warmup" / "report.json")
+        warm_rc, _ = run_artillery(warm_cmd, run_dir / "warmup", warmup_s * 2 + 60, echo=False)
+        log(f"warm-up done (artillery exit {warm_rc})")
 
     log(
-        f"artillery: {args.env} against {target}, plan {plan.duration_s:g} s, "
+        f"artillery: {args.env} against {url}, plan {plan.duration_s:g} s, "
         f"{plan.vusers:g} virtual users; run dir {run_dir}"
     )
     timeout_s = plan.duration_s * 1.5 + 120
@@ -1015,41 +1229,40 @@ def _main(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     report = json.loads(report_path.read_text())
 
-    arrivals_file = run_dir / "arrivals.log"
-    arrivals = (
-        [int(x) for x in arrivals_file.read_text().split()] if arrivals_file.is_file() else None
-    )
-    saturation = check_saturation(report, plan, arrivals)
+    saturation = check_saturation(report, plan, read_arrivals(run_dir / "arrivals.log"))
     if timed_out:
         saturation.reasons.append(f"artillery was stopped after {timeout_s:.0f} s")
     threshold_result = evaluate_thresholds(report, limits, rc)
 
     reconciliation = None
     if not args.no_reconcile:
-        ids = read_order_ids(run_dir / "orders.log")
-        log(f"reconciling {len(ids)} accepted orders (waiting up to {args.reconcile_wait:g} s)")
-        dlq_after = dlq_depths(dlq_urls)
-
-        def new(name: str) -> int | None:
-            before, after = dlq_before.get(name), dlq_after.get(name)
-            return None if before is None or after is None else after - before
-
-        reconciliation = reconcile(
-            ids,
-            HttpOrderChecker(target, wait_s=args.reconcile_wait),
-            orders_dlq_new=new("orders DLQ"),
-            notifications_dlq_new=new("notifications DLQ"),
+        ids, seen_final = read_orders(run_dir / "orders.log")
+        warm_ids, warm_final = read_orders(run_dir / "warmup" / "orders.log")
+        ids, seen_final = warm_ids + ids, {**warm_final, **seen_final}
+        log(
+            f"reconciling {len(ids)} accepted orders ({len(seen_final)} seen final; "
+            f"waiting up to {args.reconcile_wait:g} s for the rest)"
         )
+        dlqs = DlqReader(target.sqs, target.dlq_urls) if target.sqs and target.dlq_urls else None
+        checker = HttpOrderChecker(url, budget_s=args.reconcile_wait + 15)
+        reconciliation = reconcile(ids, checker, dlqs, seen_final, wait_s=args.reconcile_wait)
 
     exit_code = verdict(threshold_result, saturation, reconciliation)
 
-    charts = render_charts({**series_of(report), "title": f"{args.env} {started}"}, run_dir)
+    series = {**series_of(report), "title": f"{args.env} {started}"}
+    charts = [] if args.no_charts else render_charts(series, run_dir)
+    counters = report["aggregate"].get("counters", {})
+    agg = report["aggregate"]
+    span = max((agg.get("lastMetricAt", 0) - agg.get("firstMetricAt", 0)) / 1000, 1e-9)
     run = {
         "env": args.env,
         "started": started,
-        "target": target,
+        "target": url,
         "phases": phases,
+        "warmup_s": warmup_s,
         "requested_rps": args.rate if args.rate is not None else meta.get("target_rps"),
+        "sent_rps": round(counters.get("http.requests", 0) / span, 1),
+        "achieved_rps": round(counters.get("http.responses", 0) / span, 1),
     }
     (run_dir / "summary.html").write_text(
         render_summary(report, run, threshold_result, saturation, reconciliation, charts, exit_code)
@@ -1070,7 +1283,13 @@ def _main(args: argparse.Namespace) -> int:
     }
     (run_dir / "result.json").write_text(json.dumps(result, indent=2))
 
+    latency = agg.get("summaries", {}).get("http.response_time") or {}
     print()
+    print(
+        f"load:       {run['achieved_rps']} req/s answered, {run['sent_rps']} sent "
+        f"(requested {run['requested_rps']}), "
+        f"p50/p95/p99 {latency.get('median')}/{latency.get('p95')}/{latency.get('p99')} ms"
+    )
     print(
         f"thresholds: p99 {threshold_result.p99_ms} ms (limit {limits.p99_ms:g}), "
         f"errors {threshold_result.error_rate_pct} % (limit {limits.max_error_rate_pct:g}), "
@@ -1084,16 +1303,10 @@ def _main(args: argparse.Namespace) -> int:
     if reconciliation is not None:
         print(f"reconciliation: {reconciliation.line()}")
         for order_id in reconciliation.not_final[:10]:
-            print(f"  not final: {order_id}")
+            print(f"  lost: {order_id}")
     print(f"summary: {run_dir / 'summary.html'}")
-    print(f"exit {exit_code}")
+    print(f"exit {exit_code} ({VERDICTS.get(exit_code, '?')})")
     return exit_code
-
-
-def _shell_quote(arg: str) -> str:
-    import shlex
-
-    return shlex.quote(arg)
 
 
 if __name__ == "__main__":

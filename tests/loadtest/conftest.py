@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -7,6 +9,21 @@ from typing import Any
 import pytest
 
 from tests.loadtest.fake_orders_api import FakeOrdersServer, running
+from tools import loadtest
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """When load tests are selected, start `npm ci` (only if node_modules is missing or
+    stale: about a minute on a fresh clone) in the background at once, so that it overlaps
+    the local stack coming up. Every test that runs artillery calls ensure_installed()
+    itself, which waits on the same file lock; a failed install is reported there."""
+    if any(item.nodeid.startswith("tests/loadtest/") for item in items):
+
+        def install() -> None:
+            with contextlib.suppress(Exception):
+                loadtest.ensure_installed()
+
+        threading.Thread(target=install, name="npm-ci", daemon=True).start()
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -102,6 +103,15 @@ class OrderStore:
             return len(self._orders)
 
 
+def _positive_decimal(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return False
+    try:
+        return Decimal(str(value)) > 0
+    except InvalidOperation:
+        return False
+
+
 def _valid_order(body: Any) -> str | None:
     """An error message, or None when the body follows the contract."""
     if not isinstance(body, dict):
@@ -119,8 +129,8 @@ def _valid_order(body: Any) -> str | None:
         quantity, price = item.get("quantity"), item.get("unit_price")
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
             return "quantity must be a positive integer"
-        if not isinstance(price, int | float) or isinstance(price, bool) or price <= 0:
-            return "unit_price must be a positive number"
+        if not _positive_decimal(price):
+            return 'unit_price must be a positive decimal (a string like "12.50", or a number)'
     return None
 
 

@@ -20,6 +20,7 @@ def period(start_s: float, width_s: float, created: int, requests: int, p99: flo
             "vusers.created": created,
             "vusers.completed": created,
             "http.requests": requests,
+            "http.responses": requests,
         },
         "rates": {"http.request_rate": round(requests / width_s)},
         "summaries": {
@@ -36,6 +37,7 @@ def report(periods: list[dict[str, Any]], failed: int = 0) -> dict[str, Any]:
         "vusers.completed": created - failed,
         "vusers.failed": failed,
         "http.requests": requests,
+        "http.responses": requests,
         "http.codes.200": requests,
         "plugins.metrics-by-endpoint.POST /orders.codes.202": requests // 2,
     }

@@ -48,8 +48,9 @@ def test_staging_ramps_to_1000_rps_over_2_minutes_then_holds_5_minutes() -> None
 def test_local_targets_loopback_only_and_has_modest_defaults() -> None:
     prof = loadtest.profile(CONFIG, "local")
     assert prof["loadtest"]["loopback_only"] is True
-    assert loadtest.is_loopback(prof["target"])
+    assert "target" not in prof  # the running local stack's URL is passed with -t
     assert loadtest.plan_of(prof["phases"]).duration_s <= 60
+    assert 0 < prof["loadtest"]["warmup_s"] <= 30
 
 
 def test_every_scenario_checks_status_codes_with_expect() -> None:
@@ -99,9 +100,17 @@ def test_artillery_and_node_are_pinned_exactly_in_package_json_and_lockfile() ->
 
 def test_rate_and_duration_replace_the_phases_with_one_steady_phase() -> None:
     prof = loadtest.profile(CONFIG, "local")
-    phases = loadtest.steady_phases(prof, rate=400, duration=60)
-    assert phases == [{"name": "steady", "duration": 60, "arrivalRate": 200}]
-    assert loadtest.steady_phases(prof, None, None) == prof["phases"]
+    phases = loadtest.run_phases(prof, rate=400, duration=60)
+    assert phases == [{"name": "steady", "duration": 60, "arrivalRate": 250}]  # 400 / 1.6
+    assert loadtest.run_phases(prof, None, None) == prof["phases"]
+    assert loadtest.plan_of(loadtest.run_phases(prof, None, 10)).duration_s == 10
+
+
+def test_warmup_ramps_to_the_rate_of_the_run() -> None:
+    phases = [{"name": "steady", "duration": 60, "arrivalRate": 250}]
+    assert loadtest.warmup_phases(phases, 10) == [
+        {"name": "warm-up", "duration": 10, "arrivalRate": 1, "rampTo": 250}
+    ]
 
 
 def test_plan_counts_ramps_constant_rates_and_pauses() -> None:
@@ -172,23 +181,30 @@ def test_artillery_own_validator_accepts_every_environment() -> None:
     assert result == {"local": "ok", "staging": "ok", "prod": "ok"}
 
 
-def test_target_comes_from_the_terraform_output_api_endpoint(tmp_path) -> None:
-    fake_tf = tmp_path / "tf"
-    fake_tf.write_text(
-        "#!/bin/sh\n"
-        'case "$1" in -chdir=*/terraform/environments/staging) ;; *) exit 9 ;; esac\n'
-        '[ "$2 $3" = "output -json" ] || exit 8\n'
-        """echo '{"api_endpoint": {"value": "https://abc.execute-api.test"},"""
-        """ "orders_dlq_url": {"value": "https://sqs.test/q"}}'\n"""
-    )
-    fake_tf.chmod(0o755)
-    outputs = loadtest.terraform_outputs("staging", tf=fake_tf)
-    assert outputs == {
-        "api_endpoint": "https://abc.execute-api.test",
-        "orders_dlq_url": "https://sqs.test/q",
-    }
+def test_target_comes_from_the_environment_terraform_outputs(monkeypatch) -> None:
+    from tools import deploy
+
+    def outputs(env: str) -> dict:
+        if env != "staging":
+            raise deploy.DeployError(f"unknown ENV={env!r}")
+        return {"api_endpoint": "https://abc.execute-api.test", "orders_dlq_url": "https://q"}
+
+    monkeypatch.setattr(deploy, "outputs", outputs)
+    target = loadtest.terraform_target("staging")
+    assert target.url == "https://abc.execute-api.test"
+    assert target.dlq_urls == {"orders DLQ": "https://q"}
     with pytest.raises(loadtest.LoadtestError, match="--target"):
-        loadtest.terraform_outputs("no-such-env", tf=fake_tf)
+        loadtest.terraform_target("nowhere")
+    monkeypatch.setattr(deploy, "outputs", lambda _env: {})  # never applied
+    with pytest.raises(loadtest.LoadtestError, match="no api_endpoint"):
+        loadtest.terraform_target("staging")
+
+
+def test_local_target_needs_a_running_local_stack(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("EMULATOR_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("EMULATOR_PORT", "1")
+    with pytest.raises(loadtest.LoadtestError, match="make up"):
+        loadtest.local_target()
 
 
 @pytest.mark.parametrize(
@@ -197,6 +213,7 @@ def test_target_comes_from_the_terraform_output_api_endpoint(tmp_path) -> None:
         ("http://127.0.0.1:8080", True),
         ("http://127.9.9.9/x", True),
         ("http://localhost:4566/_aws/execute-api/abc", True),
+        ("http://abc.execute-api.localhost:4566", False),  # resolved by DNS, not by rule
         ("http://[::1]:80", True),
         ("http://10.0.0.5:8080", False),
         ("https://abc.execute-api.eu-west-1.amazonaws.com", False),

@@ -1,7 +1,8 @@
-"""Short artillery runs against the in-memory stand-in of the orders API.
-
-The real local stack replaces the stand-in through --target once it exists.
-Each run is a few seconds at a few requests per second, on 127.0.0.1 only.
+"""Short artillery runs: against the real local stack (the shared `local_stack`
+fixture), and against an in-memory stand-in of the API for what the real stack
+cannot be made to show on demand (lost orders, failed expectations, a saturated
+load generator). Every run lasts a few seconds at a few requests per second and
+targets 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -18,62 +19,82 @@ from tools import loadtest
 pytestmark = pytest.mark.e2e
 
 
-def run(tmp_path: Path, api, *extra: str) -> tuple[int, dict]:
+def run(tmp_path: Path, target: loadtest.Target, *extra: str) -> tuple[int, dict]:
     run_dir = tmp_path / "run"
-    code = loadtest.main(
-        [
-            "--env",
-            "local",
-            "--rate",
-            "5",
-            "--duration",
-            "3",
-            "--target",
-            api.url,
-            "--run-dir",
-            str(run_dir),
-            "--reconcile-wait",
-            "10",
-            *extra,
-        ]
-    )
+    code = loadtest.main(["--env", "local", "--run-dir", str(run_dir), *extra], target=target)
     result = json.loads((run_dir / "result.json").read_text())
     assert result["exit_code"] == code
     return code, result
 
 
-def test_short_local_run_passes_thresholds_saturation_and_reconciliation(tmp_path, fake_api):
-    api = fake_api(confirm_after=0.2)
-    code, result = run(tmp_path, api)
-    assert code == 0, result
+# --- the real local stack ------------------------------------------------------------------
+
+
+@pytest.mark.xdist_group("local_stack")
+def test_a_short_local_stack_run_passes_thresholds_and_reconciliation(tmp_path, local_stack):
+    target = loadtest.local_target(local_stack.stack)  # its Terraform outputs
+    assert target.url == local_stack.api_url
+    assert set(target.dlq_urls) == {"orders DLQ", "notifications DLQ"}
+
+    code, result = run(
+        tmp_path, target, "--rate", "8", "--duration", "5", "--warmup", "5",
+        "--reconcile-wait", "30",
+    )  # fmt: skip
+
+    assert code == loadtest.EXIT_PASS, result
     assert result["thresholds"]["passed"]
     assert result["saturation"]["valid"]
     assert result["saturation"]["source"] == "arrivals.log"
     rec = result["reconciliation"]
-    # every order the API created was captured from a 202 and came out final
-    assert rec["accepted"] == len(api.store) > 0
-    assert rec["confirmed"] + rec["rejected"] == rec["accepted"]
+    assert rec["accepted"] > 0
+    assert rec["confirmed"] + rec["rejected"] + rec["in_dlq"] == rec["accepted"]
     assert rec["lost"] == 0
+    assert set(rec["dlq_orders"]) == {"orders DLQ", "notifications DLQ"}  # both were read
     run_dir = tmp_path / "run"
     report = json.loads((run_dir / "report.json").read_text())
     counters = report["aggregate"]["counters"]
     assert counters["vusers.failed"] == 0
     assert counters["plugins.metrics-by-endpoint.POST /orders.codes.202"] > 0
+    assert counters["plugins.metrics-by-endpoint.GET /orders/{order_id}.codes.200"] > 0
+    assert (run_dir / "warmup" / "report.json").is_file()  # the warm-up ran, apart
     page = (run_dir / "summary.html").read_text()
     assert "PASSED (exit 0)" in page
+    assert "<script" not in page.lower()
     for chart in ("throughput.png", "latency.png", "errors.png"):
         assert (run_dir / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.count("src='data:image/png;base64,") == 3
 
 
-def test_impossible_threshold_exits_non_zero(tmp_path, fake_api):
-    api = fake_api(response_delay=0.005)  # every response takes >= 5 ms
-    code, result = run(tmp_path, api, "--p99", "0")
+@pytest.mark.xdist_group("local_stack")
+def test_an_impossible_threshold_fails_the_run(tmp_path, local_stack):
+    target = loadtest.Target(local_stack.api_url)
+    code, result = run(
+        tmp_path, target, "--rate", "5", "--duration", "2", "--warmup", "0", "--p99", "0",
+        "--no-reconcile", "--no-charts",
+    )  # fmt: skip
     assert code == loadtest.EXIT_THRESHOLDS
-    assert result["thresholds"]["p99_ms"] >= 5
+    assert result["thresholds"]["p99_ms"] > 0
     # the ensure plugin itself failed the artillery run, not only our re-check
     assert result["thresholds"]["artillery_exit"] == 1
     assert "fail: http.response_time.p99 <= 0" in (tmp_path / "run" / "artillery.log").read_text()
+
+
+# --- the stand-in: failures on demand --------------------------------------------------------
+
+
+def fake_run(tmp_path: Path, api, *extra: str) -> tuple[int, dict]:
+    base = ["--rate", "8", "--duration", "2", "--warmup", "0", "--no-charts"]
+    return run(tmp_path, loadtest.Target(api.url), *base, *extra)
+
+
+def test_lost_orders_fail_the_run(tmp_path, fake_api):
+    api = fake_api(confirm_after=0.1, lose_every=2)
+    code, result = fake_run(tmp_path, api, "--reconcile-wait", "2")
+    assert code == loadtest.EXIT_LOST, result
+    rec = result["reconciliation"]
+    assert rec["lost"] == len(api.store) // 2 > 0, rec
+    assert rec["lost"] == len(rec["not_final"])
+    assert rec["not_final_statuses"] == {"PENDING": rec["lost"]}
 
 
 def test_failed_expectations_count_as_errors(tmp_path, fake_api):
@@ -82,19 +103,21 @@ def test_failed_expectations_count_as_errors(tmp_path, fake_api):
     api.RequestHandlerClass = type(
         "NotFound", (api.RequestHandlerClass,), {"do_GET": lambda self: self._send(404, {})}
     )
-    code, result = run(tmp_path, api, "--no-reconcile")
+    code, result = fake_run(tmp_path, api, "--no-reconcile")
     assert code == loadtest.EXIT_THRESHOLDS
     assert result["thresholds"]["error_rate_pct"] > 0.1
 
 
-def test_lost_orders_fail_the_run(tmp_path, fake_api):
-    api = fake_api(confirm_after=0.1, lose_every=2)
-    code, result = run(tmp_path, api, "--rate", "10", "--reconcile-wait", "2")
-    assert code == loadtest.EXIT_LOST, result
-    rec = result["reconciliation"]
-    assert rec["lost"] == len(api.store) // 2 > 0, rec
-    assert rec["lost"] == len(rec["not_final"])
-    assert rec["not_final_statuses"] == {"PENDING": rec["lost"]}
+def test_a_saturated_load_generator_makes_the_run_invalid(tmp_path, fake_api, monkeypatch):
+    # 400 ms of blocked event loop per virtual user, 5 users/s: the plan needs 2 s of
+    # CPU per second, so artillery falls behind and stretches the phase, silently
+    monkeypatch.setenv("LOADTEST_STALL_MS", "400")
+    api = fake_api()
+    code, result = fake_run(tmp_path, api, "--no-reconcile")
+    assert code == loadtest.EXIT_INVALID, result
+    saturation = result["saturation"]
+    assert saturation["actual_duration_s"] > 2 * 1.1
+    assert "saturated" in saturation["reasons"][0]
 
 
 def test_prod_is_refused_by_the_runner_and_by_every_virtual_user(tmp_path, fake_api, monkeypatch):
@@ -121,7 +144,7 @@ def test_prod_is_refused_by_the_runner_and_by_every_virtual_user(tmp_path, fake_
             "artillery.yml",
         ],
         cwd=loadtest.LOADTEST_DIR,
-        env={**loadtest.artillery_env(), "LOADTEST_RUN_DIR": ""},
+        env=loadtest.artillery_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -149,28 +172,15 @@ def test_distributed_run_prints_the_command_and_refuses_without_aws_credentials(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    code = loadtest.main(
-        [
-            "--env",
-            "staging",
-            "--target",
-            "https://api.invalid",
-            "--distributed",
-            "fargate",
-            "--count",
-            "4",
-            "--region",
-            "eu-west-1",
-            "--run-dir",
-            str(tmp_path / "d"),
-        ]
-    )
+    args = ["--env", "staging", "--target", "https://api.invalid", "--distributed", "fargate"]
+    args += ["--count", "4", "--region", "eu-west-1", "--run-dir", str(tmp_path / "d")]
+    code = loadtest.main(args)
     out, err = capsys.readouterr()
     assert code == loadtest.EXIT_REFUSED
     assert "needs AWS credentials" in err
-    assert " run-fargate --count 4 --region eu-west-1 " in out
+    assert " run-fargate --count 4 --region eu-west-1 --max-duration " in out
     overrides = json.loads(out.split("--overrides ")[1].split(" -o ")[0].strip("'"))
-    assert overrides["config"]["phases"][1]["arrivalRate"] == 125  # 500 / 4 workers
+    assert overrides["config"]["phases"][1]["arrivalRate"] == 156.25  # 625 / 4 workers
     assert not (tmp_path / "d" / "report.json").exists()
     code = loadtest.main(
         ["--env", "local", "--target", "http://127.0.0.1:1", "--distributed", "lambda", "--dry-run"]

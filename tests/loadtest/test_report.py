@@ -74,7 +74,7 @@ def test_summary_shows_thresholds_reconciliation_and_endpoints(tmp_path: Path) -
 def test_series_follow_the_intermediate_periods() -> None:
     series = loadtest.series_of(helpers.steady(30, 10))
     assert series["t"] == [10.0, 20.0, 30.0]
-    assert series["req_per_s"] == [20, 20, 20]
+    assert series["req_per_s"] == series["sent_per_s"] == [20, 20, 20]
     assert series["p99"] == [20.0, 20.0, 20.0]
     assert series["errors"] == [0, 0, 0]
     empty = loadtest.series_of({"aggregate": {}, "intermediate": []})

@@ -96,13 +96,17 @@ module "platform" {
     rate_limit  = 10000
     burst_limit = 5000
   }
-  # Short timeouts keep the queues' visibility timeouts (6x) short, so that a failing message
-  # is retried, and reaches its dead-letter queue, within a minute.
+  # Timeouts short enough that the queues' visibility timeouts (6x) let a failing message
+  # reach its dead-letter queue in about a minute, long enough for a batch on a busy 2-core
+  # machine. Two batches in flight per consumer: the emulator starts a worker process per
+  # concurrent invocation, and on 2 cores more of them only compete for the CPU.
   processor_function = {
-    timeout = 3
+    timeout             = 6
+    maximum_concurrency = 2
   }
   notifier_function = {
-    timeout = 3
+    timeout             = 6
+    maximum_concurrency = 2
   }
 
   # What the emulator lacks (README: "The local stack"):
