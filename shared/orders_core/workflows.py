@@ -82,14 +82,10 @@ def process_order(
     """Reserve stock and confirm, or reject; then announce the outcome on the bus.
 
     Safe to run twice for the same message: the conditional writes let an order leave PENDING
-    once, a repeated delivery reserves nothing, and the event is published until it is marked
-    as announced (consumers see it at least once)."""
-    existing = orders.get_order(submission.order_id)
-    if existing is not None and existing.is_final:
-        _announce(existing, orders, publisher, now, only_if_unannounced=True)
-        return Processed(existing, Outcome.DUPLICATE)
-
-    pending = existing or accept_order(submission)
+    once (whether or not the API stored its PENDING record), a repeated delivery reserves
+    nothing, and the event is published until it is marked as announced (consumers see it at
+    least once). The common path is one transaction, one PutEvents and one update."""
+    pending = accept_order(submission)
     confirmed = confirm(pending, now())
     reservation = orders.confirm_reserving_stock(confirmed, stock_to_reserve(pending))
     if reservation.result is ReservationResult.RESERVED:
