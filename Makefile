@@ -97,28 +97,28 @@ checkov: ## Static security analysis of terraform/ with checkov
 # --- Environments (terraform/environments/<ENV>) -----------------------------
 
 .PHONY: envs
-envs: $(VENV_STAMP) ## List the environments
+envs: $(VENV_STAMP) ## List the valid ENV names: environments, then bootstrap-<account>
 	@$(PY) -m tools.deploy list
 
 .PHONY: init
-init: $(VENV_STAMP) ## terraform init ENV with its backend.hcl
-	@$(PY) -m tools.deploy init --env $(ENV)
+init: $(VENV_STAMP) ## terraform init ENV (dev|staging|prod|bootstrap-<account>) with its backend config
+	@$(PY) -m tools.deploy init --env "$(ENV)"
 
 .PHONY: plan
 plan: $(VENV_STAMP) ## Plan ENV into .local/plans/ENV.tfplan
-	@$(PY) -m tools.deploy plan --env $(ENV)
+	@$(PY) -m tools.deploy plan --env "$(ENV)"
 
 .PHONY: apply
 apply: $(VENV_STAMP) ## Apply exactly the saved plan of ENV (prod needs CONFIRM=prod)
-	@$(PY) -m tools.deploy apply --env $(ENV)
+	@$(PY) -m tools.deploy apply --env "$(ENV)" --confirm "$(CONFIRM)"
 
 .PHONY: destroy
 destroy: $(VENV_STAMP) ## Destroy ENV (prod needs CONFIRM=prod)
-	@$(PY) -m tools.deploy destroy --env $(ENV)
+	@$(PY) -m tools.deploy destroy --env "$(ENV)" --confirm "$(CONFIRM)"
 
 .PHONY: publish
-publish: $(VENV_STAMP) ## Upload the arm64 build to ENV's artifact bucket and pin it in its release.json
-	@$(PY) -m tools.release publish --env $(ENV)
+publish: $(VENV_STAMP) ## Upload the arm64 build (or MANIFEST=...) to dev's artifact bucket and pin it in its release.json
+	@$(PY) -m tools.release publish --env "$(ENV)" $(if $(MANIFEST),--manifest "$(MANIFEST)")
 
 .PHONY: promote
 promote: $(VENV_STAMP) ## Pin what FROM runs in TO (copying the bytes), then plan TO
@@ -142,6 +142,20 @@ status: $(VENV_STAMP) ## Is the emulator running and does the local API answer?
 .PHONY: logs
 logs: $(VENV_STAMP) ## Function logs of the local stack (FOLLOW=1 to follow)
 	@$(PY) -m tools.localstack logs $(if $(FOLLOW),--follow)
+
+# --- Load test (loadtest/, tools/loadtest.py; artillery runs with telemetry off) --
+
+LOADTEST_ARGS = --env $(ENV) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) \
+	$(if $(P99),--p99 $(P99)) $(if $(MAX_ERROR_RATE),--max-error-rate $(MAX_ERROR_RATE)) \
+	$(if $(TARGET),--target $(TARGET)) $(if $(DRY_RUN),--dry-run)
+
+.PHONY: loadtest
+loadtest: $(VENV_STAMP) ## Load-test ENV (local: the `make up` stack) [RATE=req/s DURATION=s WARMUP=s P99=ms MAX_ERROR_RATE=%]
+	@$(PY) -m tools.loadtest $(LOADTEST_ARGS) $(if $(WARMUP),--warmup $(WARMUP))
+
+.PHONY: loadtest-distributed
+loadtest-distributed: $(VENV_STAMP) ## Load-test ENV from AWS: artillery run-fargate|run-lambda [MODE=fargate|lambda COUNT=n REGION=r DRY_RUN=1]
+	@$(PY) -m tools.loadtest $(LOADTEST_ARGS) --distributed $(or $(MODE),fargate) --count $(or $(COUNT),2) $(if $(REGION),--region $(REGION))
 
 .PHONY: clean
 clean: ## Stop the local stack; remove build output, local state and caches (keeps virtualenvs)

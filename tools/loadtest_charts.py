@@ -8,7 +8,8 @@ interpreter of the small chart venv (.local/venvs/loadtest) when the project's
 own venv has no matplotlib. Writes throughput.png, latency.png and errors.png
 and prints their names.
 
-series.json: {"t": [seconds since start], "req_per_s": [...], "p50": [...],
+series.json: {"t": [seconds since start], "req_per_s": [...] (answered),
+"sent_per_s": [...], "p50": [...],
 "p95": [...], "p99": [...], "errors": [...], "title": "..."}
 """
 
@@ -24,7 +25,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # the backend is chosen above
 
 CHARTS = {
-    "throughput.png": ("Achieved request rate", "req/s", (("req_per_s", "req/s"),)),
+    "throughput.png": (
+        "Request rate",
+        "req/s",
+        (("req_per_s", "answered"), ("sent_per_s", "sent")),
+    ),
     "latency.png": (
         "Response time",
         "ms",

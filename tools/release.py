@@ -1,12 +1,24 @@
-"""Publish a build to an environment, and promote what one environment runs to the next.
+"""Publish a build to dev, and promote what one environment runs to the next one.
 
-    python -m tools.release publish --env dev [--manifest dist/arm64/manifest.json]
+    python -m tools.release publish [--env dev] [--manifest dist/arm64/manifest.json]
     python -m tools.release promote --from staging --to prod
 
-An artifact is identified by its sha256 from build to prod: it is stored at
-artifacts/<name>/<sha256>.zip in each account's artifact bucket, and an
-environment's committed release.json pins exactly which hashes it runs. The
-release files in git are the promotion history.
+An artifact is identified by its sha256 from the build to prod: it is stored at
+artifacts/<name>/<sha256>.zip in each account's artifact bucket, and an environment's
+committed release.json pins exactly which bytes it runs:
+
+    {"arch": "arm64", "runtime": "python3.12", "bucket": "<its account's artifact bucket>",
+     "source": "published build" | "promoted from <env>" | ...,
+     "artifacts": {"<name>": {"sha256": "<hex>", "base64_sha256": "<CodeSha256>",
+                              "s3_key": "artifacts/<name>/<sha256>.zip"}, ...}}
+
+Builds enter at dev (`publish`); staging and prod only ever receive what the environment
+before them runs (`promote`: dev -> staging -> prod). Promotion reads the hashes FROM's
+functions and layer run (Lambda's CodeSha256, which must equal FROM's release file), copies
+those bytes into TO's artifact bucket when missing (TO's deploy role reads FROM's bucket,
+which the bootstrap lets TO's account read), verifies every sha256 on the way, pins TO's
+release file and plans TO. It changes nothing when a hash does not match or FROM runs
+nothing. The release files in git are the promotion history.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -21,11 +34,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.deploy import ENVIRONMENTS_DIR, DeployError, root_dir
-from tools.hcl import load_file
+from tools import deploy
+from tools.deploy import DeployError
+from tools.hcl import REPO_ROOT, load_file
 
+PROMOTION_ORDER = deploy.PROMOTION_ORDER
 FUNCTION_ARTIFACTS = ("orders_api", "order_processor", "notifier")
 LAYER_ARTIFACT = "layer"
+ARTIFACTS = (*FUNCTION_ARTIFACTS, LAYER_ARTIFACT)
+LIVE_ALIAS = "live"  # the lambda module's alias: what callers and event sources invoke
 
 
 class ReleaseError(RuntimeError):
@@ -49,49 +66,83 @@ class Artifact:
         return {"sha256": self.sha256, "base64_sha256": self.base64_sha256, "s3_key": self.s3_key}
 
 
+@dataclass(frozen=True)
+class Release:
+    arch: str
+    runtime: str
+    artifacts: tuple[Artifact, ...]
+
+
 def release_path(env: str) -> Path:
-    return root_dir(env) / "release.json"
+    if env not in deploy.environments():
+        raise ReleaseError(
+            f"unknown environment {env!r}; valid: {', '.join(deploy.environments())}"
+        )
+    return deploy.environments_dir() / env / "release.json"
 
 
 def read_release(env: str) -> dict[str, Any]:
     return json.loads(release_path(env).read_text())
 
 
-def write_release(env: str, bucket: str, artifacts: list[Artifact], source: str) -> None:
-    release = {
-        "bucket": bucket,
+def pinned(env: str) -> Release:
+    """The release file's artifacts, checked for internal consistency."""
+    release = read_release(env)
+    entries = release.get("artifacts") or {}
+    missing = [name for name in ARTIFACTS if name not in entries]
+    if missing:
+        raise ReleaseError(f"{env}'s release file pins no {', '.join(missing)}")
+    artifacts = []
+    for name in ARTIFACTS:
+        artifact = Artifact(name, entries[name]["sha256"])
+        if artifact.as_release_entry() != entries[name]:
+            raise ReleaseError(
+                f"{env}'s release file entry for {name} is inconsistent: {entries[name]}"
+            )
+        artifacts.append(artifact)
+    return Release(release["arch"], release["runtime"], tuple(artifacts))
+
+
+def write_release(env: str, release: Release, source: str) -> Path:
+    path = release_path(env)
+    document = {
+        "arch": release.arch,
+        "runtime": release.runtime,
+        "bucket": read_release(env)["bucket"],
         "source": source,
-        "artifacts": {
-            a.name: a.as_release_entry() for a in sorted(artifacts, key=lambda a: a.name)
-        },
+        "artifacts": {a.name: a.as_release_entry() for a in release.artifacts},
     }
-    release_path(env).write_text(json.dumps(release, indent=2, sort_keys=True) + "\n")
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    return path
 
 
-def deploy_role_arn(env: str) -> str | None:
-    backend = load_file(root_dir(env) / "backend.hcl")
-    role = backend.get("assume_role") or {}
+def _backend(env: str) -> dict[str, Any]:
+    return load_file(deploy.environments_dir() / env / "backend.hcl")
+
+
+def deploy_role_arn(env: str) -> str:
+    role = _backend(env).get("assume_role") or {}
     if isinstance(role, list):
         role = role[0] if role else {}
-    return role.get("role_arn")
+    if not role.get("role_arn"):
+        raise ReleaseError(f"{env}'s backend.hcl names no assume_role.role_arn")
+    return role["role_arn"]
 
 
 def session_for(env: str):
-    """A boto3 session acting as the environment's deploy role (when it has one)."""
+    """A boto3 session acting as ENV's deploy role, from the caller's (tooling) credentials."""
     import boto3
 
-    base = boto3.session.Session()
-    role = deploy_role_arn(env)
-    if role is None:
-        return base
-    creds = base.client("sts").assume_role(RoleArn=role, RoleSessionName=f"promote-{env}")[
-        "Credentials"
-    ]
+    region = _backend(env).get("region") or os.environ.get("AWS_REGION")
+    base = boto3.session.Session(region_name=region)
+    creds = base.client("sts").assume_role(
+        RoleArn=deploy_role_arn(env), RoleSessionName=f"release-{env}"
+    )["Credentials"]
     return boto3.session.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
-        region_name=base.region_name,
+        region_name=region,
     )
 
 
@@ -99,115 +150,141 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def running_artifacts(env: str, function_names: dict[str, str]) -> list[Artifact]:
-    """What the environment runs now, checked against its release file."""
-    release = read_release(env)
-    pinned = release.get("artifacts", {})
-    if not pinned or not function_names:
-        raise ReleaseError(f"{env} has nothing deployed (empty release file or no functions)")
-    lam = session_for(env).client("lambda")
-    artifacts = []
-    layer_arns: set[str] = set()
-    for name in FUNCTION_ARTIFACTS:
-        entry = pinned.get(name)
-        if entry is None:
-            raise ReleaseError(f"{env}'s release file does not pin {name}")
-        config = lam.get_function(FunctionName=function_names[name], Qualifier="live")[
-            "Configuration"
-        ]
-        if config["CodeSha256"] != entry["base64_sha256"]:
-            raise ReleaseError(
-                f"{env} runs {name} with CodeSha256 {config['CodeSha256']}, but its release file "
-                f"pins {entry['base64_sha256']}: apply {env} before promoting from it"
-            )
-        layer_arns.update(layer["Arn"] for layer in config.get("Layers", []))
-        artifacts.append(Artifact(name, entry["sha256"]))
-    layer_entry = pinned.get(LAYER_ARTIFACT)
-    if layer_entry is None:
-        raise ReleaseError(f"{env}'s release file does not pin the layer")
-    for arn in layer_arns:
-        content = lam.get_layer_version_by_arn(Arn=arn)["Content"]
-        if content["CodeSha256"] != layer_entry["base64_sha256"]:
-            raise ReleaseError(f"{env} runs layer {arn} whose hash differs from its release file")
-    artifacts.append(Artifact(LAYER_ARTIFACT, layer_entry["sha256"]))
-    return artifacts
+def _is_missing(error: Exception) -> bool:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    return code in ("NoSuchKey", "404", "NotFound")
 
 
-def copy_artifact(
-    artifact: Artifact, source_env: str, source_bucket: str, target_env: str, target_bucket: str
-) -> str:
-    """Copy the bytes to the target bucket when missing; verify sha256 either way."""
-    target = session_for(target_env).client("s3")
+def _read_object(s3, bucket: str, key: str) -> bytes | None:
+    from botocore.exceptions import ClientError
+
     try:
-        existing = target.get_object(Bucket=target_bucket, Key=artifact.s3_key)["Body"].read()
-    except target.exceptions.NoSuchKey:
-        existing = None
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if _is_missing(error):
+            return None
+        raise
+
+
+def store_artifact(s3, bucket: str, artifact: Artifact, data: bytes | None, origin: str) -> str:
+    """Put the bytes at the artifact's key unless they are there; sha256 verified either way."""
+    existing = _read_object(s3, bucket, artifact.s3_key)
     if existing is not None:
         if sha256_hex(existing) != artifact.sha256:
-            raise ReleaseError(f"{target_bucket}/{artifact.s3_key} exists with different bytes")
+            raise ReleaseError(
+                f"s3://{bucket}/{artifact.s3_key} exists with other bytes (sha256 "
+                f"{sha256_hex(existing)}); nothing was changed"
+            )
         return "present"
-    source = session_for(source_env).client("s3")
-    data = source.get_object(Bucket=source_bucket, Key=artifact.s3_key)["Body"].read()
+    if data is None:
+        raise ReleaseError(f"s3://{bucket}/{artifact.s3_key} is missing and no bytes were given")
     if sha256_hex(data) != artifact.sha256:
         raise ReleaseError(
-            f"{source_bucket}/{artifact.s3_key} does not hash to {artifact.sha256}; not copied"
+            f"{origin} does not hash to {artifact.sha256} (got {sha256_hex(data)}); not copied"
         )
-    target.put_object(
-        Bucket=target_bucket,
-        Key=artifact.s3_key,
-        Body=data,
-        ChecksumSHA256=artifact.base64_sha256,
+    s3.put_object(
+        Bucket=bucket, Key=artifact.s3_key, Body=data, ChecksumSHA256=artifact.base64_sha256
     )
     return "copied"
 
 
-def upload_build(env: str, manifest_path: Path) -> list[Artifact]:
+# --- publish -----------------------------------------------------------------------------------
+
+
+def publish(env: str, manifest_path: Path) -> list[tuple[Artifact, str]]:
+    """Upload a build's artifacts to ENV's bucket and pin them in its release file."""
+    release_path(env)  # an unknown ENV gets the list of valid ones
+    if env != PROMOTION_ORDER[0]:
+        raise ReleaseError(
+            f"builds enter at {PROMOTION_ORDER[0]}; {env} receives them only by "
+            f"`make promote` ({' -> '.join(PROMOTION_ORDER)})"
+        )
     manifest = json.loads(manifest_path.read_text())
     bucket = read_release(env)["bucket"]
     s3 = session_for(env).client("s3")
-    artifacts = []
-    for name, entry in sorted(manifest["artifacts"].items()):
-        path = (
-            manifest_path.parent / entry["path"]
-            if not Path(entry["path"]).is_absolute()
-            else Path(entry["path"])
-        )
-        data = path.read_bytes()
-        if sha256_hex(data) != entry["sha256"]:
-            raise ReleaseError(
-                f"{path} does not match its manifest hash; rebuild with `make build`"
-            )
-        artifact = Artifact(name, entry["sha256"])
-        s3.put_object(
-            Bucket=bucket, Key=artifact.s3_key, Body=data, ChecksumSHA256=artifact.base64_sha256
-        )
-        print(f"  {name}: s3://{bucket}/{artifact.s3_key}", flush=True)
-        artifacts.append(artifact)
-    return artifacts
-
-
-def terraform_outputs(env: str) -> dict[str, Any]:
-    from tools.deploy import init, terraform
-
-    init(env)
-    proc = terraform(env, ["output", "-json"], capture=True)
-    return {k: v["value"] for k, v in json.loads(proc.stdout or "{}").items()}
-
-
-def promote(source_env: str, target_env: str) -> list[tuple[Artifact, str]]:
-    outputs = terraform_outputs(source_env)
-    artifacts = running_artifacts(source_env, outputs.get("function_names") or {})
-    source_bucket = read_release(source_env)["bucket"]
-    target_bucket = read_release(target_env)["bucket"]
     results = []
-    for index, artifact in enumerate(artifacts, start=1):
-        outcome = copy_artifact(artifact, source_env, source_bucket, target_env, target_bucket)
+    for name in ARTIFACTS:
+        entry = manifest["artifacts"].get(name)
+        if entry is None:
+            raise ReleaseError(f"{manifest_path} has no artifact {name}")
+        path = manifest_path.parent / entry["path"]
+        artifact = Artifact(name, entry["sha256"])
+        outcome = store_artifact(s3, bucket, artifact, path.read_bytes(), str(path))
+        print(f"  {name} {artifact.sha256[:12]}…: {outcome} s3://{bucket}/{artifact.s3_key}")
+        results.append((artifact, outcome))
+    release = Release(manifest["arch"], manifest["runtime"], tuple(a for a, _ in results))
+    write_release(env, release, source="published build")
+    return results
+
+
+# --- promote -----------------------------------------------------------------------------------
+
+
+def running(env: str) -> Release:
+    """What ENV's functions and layer run now (Lambda's CodeSha256), which must be its release."""
+    outputs = deploy.outputs(env)
+    function_names = outputs.get("function_names") or {}
+    if not function_names:
+        raise ReleaseError(
+            f"{env} has nothing deployed (no functions in its state): nothing to promote"
+        )
+    release = pinned(env)
+    lam = session_for(env).client("lambda")
+    by_name = {a.name: a for a in release.artifacts}
+    layer_arns: set[str] = set()
+    for name in FUNCTION_ARTIFACTS:
+        config = lam.get_function(FunctionName=function_names[name], Qualifier=LIVE_ALIAS)[
+            "Configuration"
+        ]
+        if config["CodeSha256"] != by_name[name].base64_sha256:
+            raise ReleaseError(
+                f"{env} runs {name} with CodeSha256 {config['CodeSha256']}, but its release file "
+                f"pins {by_name[name].base64_sha256}: apply {env} before promoting from it"
+            )
+        if config.get("Architectures", [release.arch]) != [release.arch]:
+            raise ReleaseError(
+                f"{env} runs {name} on {config['Architectures']}, not {release.arch}"
+            )
+        layer_arns.update(layer["Arn"] for layer in config.get("Layers", []))
+    if len(layer_arns) != 1:
+        raise ReleaseError(f"{env}'s functions use {len(layer_arns)} layer versions, not one")
+    layer = lam.get_layer_version_by_arn(Arn=layer_arns.pop())["Content"]
+    if layer["CodeSha256"] != by_name[LAYER_ARTIFACT].base64_sha256:
+        raise ReleaseError(
+            f"{env} runs layer code {layer['CodeSha256']}, but its release file pins "
+            f"{by_name[LAYER_ARTIFACT].base64_sha256}: apply {env} before promoting from it"
+        )
+    return release
+
+
+def promote(source: str, target: str) -> list[tuple[Artifact, str]]:
+    """Copy what SOURCE runs into TARGET's bucket and pin it in TARGET's release file."""
+    expected = dict(itertools.pairwise(PROMOTION_ORDER))
+    if expected.get(source) != target:
+        pairs = ", ".join(f"FROM={a} TO={b}" for a, b in expected.items())
+        raise ReleaseError(f"cannot promote {source} to {target}; the chain is {pairs}")
+    release = running(source)
+    source_bucket = read_release(source)["bucket"]
+    target_bucket = read_release(target)["bucket"]
+    # The target's deploy role pulls from the source's bucket (its bucket policy lets the
+    # target account read) and writes its own.
+    s3 = session_for(target).client("s3")
+    results = []
+    for index, artifact in enumerate(release.artifacts, start=1):
+        present = _read_object(s3, target_bucket, artifact.s3_key)
+        data = None
+        if present is None:
+            data = _read_object(s3, source_bucket, artifact.s3_key)
+            if data is None:
+                raise ReleaseError(f"s3://{source_bucket}/{artifact.s3_key} is missing")
+        outcome = store_artifact(
+            s3, target_bucket, artifact, data, f"s3://{source_bucket}/{artifact.s3_key}"
+        )
         print(
-            f"[{index}/{len(artifacts)}] {artifact.name} {artifact.sha256[:12]}…: {outcome}",
-            flush=True,
+            f"[{index}/{len(release.artifacts)}] {artifact.name} {artifact.sha256[:12]}…: {outcome}"
         )
         results.append((artifact, outcome))
-    write_release(target_env, target_bucket, artifacts, source=f"promoted from {source_env}")
+    write_release(target, release, source=f"promoted from {source}")
     return results
 
 
@@ -216,34 +293,40 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    pub = sub.add_parser(
-        "publish", help="upload a build and pin it in the environment's release file"
+    pub = sub.add_parser("publish", help="upload a build to dev and pin it in its release file")
+    pub.add_argument("--env", default=os.environ.get("ENV") or PROMOTION_ORDER[0])
+    pub.add_argument(
+        "--manifest", type=Path, default=REPO_ROOT / "dist" / "arm64" / "manifest.json"
     )
-    pub.add_argument("--env", default=os.environ.get("ENV", "dev"))
-    pub.add_argument("--manifest", type=Path, default=Path("dist/arm64/manifest.json"))
-    pro = sub.add_parser(
-        "promote", help="pin what FROM runs in TO, copying the bytes across accounts"
-    )
+    pro = sub.add_parser("promote", help="pin what FROM runs in TO, copying the bytes")
     pro.add_argument("--from", dest="source", required=True)
     pro.add_argument("--to", dest="target", required=True)
     args = parser.parse_args(argv)
+    from botocore.exceptions import ClientError
+
     try:
         if args.command == "publish":
-            artifacts = upload_build(args.env, args.manifest)
-            write_release(args.env, read_release(args.env)["bucket"], artifacts, source="build")
-            print(f"pinned in {release_path(args.env).relative_to(ENVIRONMENTS_DIR.parent.parent)}")
+            publish(args.env, args.manifest)
+            print(
+                f"pinned in {release_path(args.env)}; commit it, then "
+                f"`make plan ENV={args.env}` and `make apply ENV={args.env}`"
+            )
         else:
             promote(args.source, args.target)
-            from tools.deploy import init, plan
-
-            init(args.target)
-            plan(args.target)
+            print(f"pinned in {release_path(args.target)}; planning {args.target}")
+            deploy.init(args.target, capture=True)
+            changed = deploy.plan(args.target)
+            confirm = f" CONFIRM={args.target}" if args.target in deploy.PROTECTED else ""
             print(
-                f"{args.target}'s release file now pins {args.source}'s build; review the plan, "
-                f"commit the release file, then `make apply ENV={args.target}`"
+                f"{args.target} now pins what {args.source} runs "
+                f"({'changes' if changed else 'no changes'}). Review the plan, commit the release "
+                f"file, then `make apply ENV={args.target}{confirm}`"
             )
     except (ReleaseError, DeployError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ClientError as error:
+        print(f"error: AWS refused: {error}", file=sys.stderr)
         return 2
     return 0
 

@@ -1,23 +1,30 @@
-# What a deploy role may do: exactly the actions Terraform needs for the
-# platform stack, on resources named after the stack and environment. Services
-# whose create calls cannot be scoped by name (event source mappings, HTTP API
-# ids) are scoped by the environment tag instead.
+# What a deploy role may do: exactly the actions Terraform needs for the platform
+# stack (terraform/stack), on resources named <stack_name_prefix>-<environment>-*.
+# Where AWS cannot scope a call by name (creating an HTTP API, listing event source
+# mappings, CloudWatch Logs deliveries) the environment tag or "*" is used, and
+# the statement says why. Deny statements guard the foundation itself.
 
 locals {
-  arn = { for service in ["lambda", "sqs", "dynamodb", "events", "logs", "cloudwatch", "sns", "ses", "apigateway"] :
+  arn = { for service in ["lambda", "sqs", "dynamodb", "events", "logs", "cloudwatch", "sns", "ses"] :
     service => "arn:${local.partition}:${service}:${var.region}:${var.account_id}"
   }
+  apigateway = "arn:${local.partition}:apigateway:${var.region}::"
+  stack_name = { for env in var.environments : env => "${var.stack_name_prefix}-${env}" }
+  source_artifact_objects = [
+    for id in var.promotion_source_account_ids : "arn:${local.partition}:s3:::${var.name_prefix}-${id}-artifacts/artifacts/*"
+  ]
 }
 
 data "aws_iam_policy_document" "deploy" {
   for_each = toset(var.environments)
 
+  # --- Terraform state of this environment only ------------------------------
+
   statement {
     sid     = "StateObjects"
     actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = [
-      "${aws_s3_bucket.this["state"].arn}/${each.key}/*",
-    ]
+    # <env>/platform.tfstate and its lock file <env>/platform.tfstate.tflock.
+    resources = ["${aws_s3_bucket.this["state"].arn}/${each.key}/*"]
   }
 
   statement {
@@ -30,109 +37,212 @@ data "aws_iam_policy_document" "deploy" {
     sid       = "StateLock"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"]
     resources = [aws_dynamodb_table.lock.arn]
+    # Lock and digest items of this environment's state key only.
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["${aws_s3_bucket.this["state"].id}/${each.key}/*"]
+    }
+  }
+
+  # --- Build artifacts -----------------------------------------------------------
+
+  statement {
+    sid       = "ArtifactObjects"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.this["artifacts"].arn}/artifacts/*"]
   }
 
   statement {
-    sid       = "Artifacts"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [aws_s3_bucket.this["artifacts"].arn, "${aws_s3_bucket.this["artifacts"].arn}/*"]
+    sid       = "ArtifactBucket"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [aws_s3_bucket.this["artifacts"].arn]
   }
+
+  dynamic "statement" {
+    for_each = length(local.source_artifact_objects) > 0 ? [1] : []
+    content {
+      sid       = "PromotionSourceArtifacts"
+      actions   = ["s3:GetObject"]
+      resources = local.source_artifact_objects
+    }
+  }
+
+  # --- Functions, layers, event source mappings ---------------------------------
 
   statement {
     sid = "Functions"
     actions = [
-      "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
-      "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion",
-      "lambda:ListVersionsByFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:TagResource",
-      "lambda:UntagResource", "lambda:ListTags", "lambda:CreateAlias", "lambda:UpdateAlias",
-      "lambda:DeleteAlias", "lambda:GetAlias", "lambda:PutFunctionConcurrency",
-      "lambda:DeleteFunctionConcurrency", "lambda:GetFunctionConcurrency",
-      "lambda:PutProvisionedConcurrencyConfig", "lambda:GetProvisionedConcurrencyConfig",
-      "lambda:DeleteProvisionedConcurrencyConfig", "lambda:PutFunctionEventInvokeConfig",
-      "lambda:GetFunctionEventInvokeConfig", "lambda:UpdateFunctionEventInvokeConfig",
-      "lambda:DeleteFunctionEventInvokeConfig", "lambda:AddPermission", "lambda:RemovePermission",
-      "lambda:GetPolicy", "lambda:GetRuntimeManagementConfig",
+      "lambda:AddPermission", "lambda:CreateAlias", "lambda:CreateFunction", "lambda:DeleteAlias",
+      "lambda:DeleteFunction", "lambda:DeleteFunctionConcurrency", "lambda:DeleteFunctionEventInvokeConfig",
+      "lambda:DeleteProvisionedConcurrencyConfig", "lambda:GetAlias", "lambda:GetFunction",
+      "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency", "lambda:GetFunctionConfiguration",
+      "lambda:GetFunctionEventInvokeConfig", "lambda:GetPolicy", "lambda:GetProvisionedConcurrencyConfig",
+      "lambda:GetRuntimeManagementConfig", "lambda:ListTags", "lambda:ListVersionsByFunction",
+      "lambda:PublishVersion", "lambda:PutFunctionConcurrency", "lambda:PutFunctionEventInvokeConfig",
+      "lambda:PutProvisionedConcurrencyConfig", "lambda:RemovePermission", "lambda:TagResource",
+      "lambda:UntagResource", "lambda:UpdateAlias", "lambda:UpdateFunctionCode",
+      "lambda:UpdateFunctionConfiguration", "lambda:UpdateFunctionEventInvokeConfig",
     ]
-    resources = [
-      "${local.arn.lambda}:function:${var.stack_name_prefix}-${each.key}-*",
-    ]
+    # Also covers versions and aliases (<name>:<qualifier>).
+    resources = ["${local.arn.lambda}:function:${local.stack_name[each.key]}-*"]
   }
 
   statement {
     sid = "Layers"
     actions = [
-      "lambda:PublishLayerVersion", "lambda:DeleteLayerVersion", "lambda:GetLayerVersion",
-      "lambda:ListLayerVersions",
+      "lambda:DeleteLayerVersion", "lambda:GetLayerVersion", "lambda:ListLayerVersions",
+      "lambda:PublishLayerVersion",
     ]
-    resources = [
-      "${local.arn.lambda}:layer:${var.stack_name_prefix}-${each.key}-*",
-    ]
+    resources = ["${local.arn.lambda}:layer:${local.stack_name[each.key]}-*"]
   }
 
   statement {
-    sid = "EventSourceMappings"
-    actions = [
-      "lambda:CreateEventSourceMapping", "lambda:GetEventSourceMapping",
-      "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping",
-      "lambda:ListEventSourceMappings",
-    ]
-    resources = ["${local.arn.lambda}:event-source-mapping:*"]
+    sid       = "CreateEventSourceMappings"
+    actions   = ["lambda:CreateEventSourceMapping"]
+    resources = ["*"] # the mapping's id does not exist yet: scoped by the function it invokes
     condition {
       test     = "StringLike"
       variable = "lambda:FunctionArn"
-      values   = ["${local.arn.lambda}:function:${var.stack_name_prefix}-${each.key}-*"]
+      values   = ["${local.arn.lambda}:function:${local.stack_name[each.key]}-*"]
     }
+  }
+
+  statement {
+    sid       = "ChangeEventSourceMappings"
+    actions   = ["lambda:DeleteEventSourceMapping", "lambda:UpdateEventSourceMapping"]
+    resources = ["${local.arn.lambda}:event-source-mapping:*"]
+    # Mapping ids are random: scoped by the function they invoke.
+    condition {
+      test     = "StringLike"
+      variable = "lambda:FunctionArn"
+      values   = ["${local.arn.lambda}:function:${local.stack_name[each.key]}-*"]
+    }
+  }
+
+  statement {
+    sid = "ReadAndTagEventSourceMappings"
+    actions = [
+      "lambda:GetEventSourceMapping", "lambda:ListTags", "lambda:TagResource", "lambda:UntagResource",
+    ]
+    # No condition key names the function here; reading and tagging a mapping changes nothing it does.
+    resources = ["${local.arn.lambda}:event-source-mapping:*"]
+  }
+
+  statement {
+    sid       = "ListEventSourceMappings"
+    actions   = ["lambda:ListEventSourceMappings"]
+    resources = ["*"] # a List action without resource-level permissions
+  }
+
+  statement {
+    sid       = "PassExecutionRoles"
+    actions   = ["iam:PassRole"]
+    resources = ["arn:${local.partition}:iam::${var.account_id}:role/${local.stack_name[each.key]}-*"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["lambda.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid = "ExecutionRoles"
+    actions = [
+      "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy",
+      "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies",
+      "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+    ]
+    resources = ["arn:${local.partition}:iam::${var.account_id}:role/${local.stack_name[each.key]}-*"]
+  }
+
+  # --- Data and messaging --------------------------------------------------------
+
+  statement {
+    sid = "Tables"
+    actions = [
+      "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:DescribeContinuousBackups",
+      "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource",
+      "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:UpdateContinuousBackups",
+      "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive",
+    ]
+    resources = ["${local.arn.dynamodb}:table/${local.stack_name[each.key]}-*"]
   }
 
   statement {
     sid = "Queues"
     actions = [
-      "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
-      "sqs:GetQueueUrl", "sqs:ListQueueTags", "sqs:TagQueue", "sqs:UntagQueue",
-      "sqs:ListDeadLetterSourceQueues", "sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks",
+      "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+      "sqs:ListDeadLetterSourceQueues", "sqs:ListQueueTags", "sqs:SetQueueAttributes", "sqs:TagQueue",
+      "sqs:UntagQueue",
     ]
-    resources = ["${local.arn.sqs}:${var.stack_name_prefix}-${each.key}-*"]
-  }
-
-  statement {
-    sid = "Tables"
-    actions = [
-      "dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable",
-      "dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups",
-      "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive", "dynamodb:TagResource",
-      "dynamodb:UntagResource", "dynamodb:ListTagsOfResource", "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-    ]
-    resources = ["${local.arn.dynamodb}:table/${var.stack_name_prefix}-${each.key}-*"]
+    resources = ["${local.arn.sqs}:${local.stack_name[each.key]}-*"]
   }
 
   statement {
     sid = "Events"
     actions = [
-      "events:CreateEventBus", "events:DeleteEventBus", "events:DescribeEventBus",
-      "events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets",
-      "events:RemoveTargets", "events:ListTargetsByRule", "events:TagResource",
-      "events:UntagResource", "events:ListTagsForResource", "events:CreateArchive",
-      "events:DeleteArchive", "events:DescribeArchive", "events:UpdateArchive",
+      "events:CreateArchive", "events:CreateEventBus", "events:DeleteArchive", "events:DeleteEventBus",
+      "events:DeleteRule", "events:DescribeArchive", "events:DescribeEventBus", "events:DescribeRule",
+      "events:ListTagsForResource", "events:ListTargetsByRule", "events:PutRule", "events:PutTargets",
+      "events:RemoveTargets", "events:TagResource", "events:UntagResource", "events:UpdateArchive",
     ]
     resources = [
-      "${local.arn.events}:event-bus/${var.stack_name_prefix}-${each.key}-*",
-      "${local.arn.events}:rule/${var.stack_name_prefix}-${each.key}-*",
-      "${local.arn.events}:rule/${var.stack_name_prefix}-${each.key}-*/*",
-      "${local.arn.events}:archive/${var.stack_name_prefix}-${each.key}-*",
+      "${local.arn.events}:event-bus/${local.stack_name[each.key]}-*",
+      "${local.arn.events}:rule/${local.stack_name[each.key]}-*",
+      "${local.arn.events}:archive/${local.stack_name[each.key]}-*",
     ]
   }
 
+  dynamic "statement" {
+    for_each = contains(keys(var.notification_senders), each.key) ? [var.notification_senders[each.key]] : []
+    content {
+      sid = "SenderIdentity"
+      actions = [
+        "ses:CreateEmailIdentity", "ses:DeleteEmailIdentity", "ses:GetEmailIdentity",
+        "ses:ListTagsForResource", "ses:TagResource", "ses:UntagResource",
+      ]
+      resources = ["${local.arn.ses}:identity/${statement.value}"]
+    }
+  }
+
+  # --- HTTP API ------------------------------------------------------------------
+
   statement {
-    sid = "Logs"
+    sid       = "CreateHttpApis"
+    actions   = ["apigateway:POST"]
+    resources = ["${local.apigateway}/apis"]
+    # An API id is random: creating one is allowed only with this environment's tag.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/platform:environment"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid       = "ManageHttpApis"
+    actions   = ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
+    resources = ["${local.apigateway}/apis/*", "${local.apigateway}/tags/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/platform:environment"
+      values   = [each.key]
+    }
+  }
+
+  # --- Logs, alarms, alarm topic ---------------------------------------------------
+
+  statement {
+    sid = "LogGroups"
     actions = [
-      "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
-      "logs:DeleteRetentionPolicy", "logs:TagResource", "logs:UntagResource",
-      "logs:ListTagsForResource", "logs:AssociateKmsKey", "logs:DisassociateKmsKey",
+      "logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
+      "logs:DisassociateKmsKey", "logs:ListTagsForResource", "logs:PutRetentionPolicy", "logs:TagResource",
+      "logs:UntagResource",
     ]
     resources = [
-      "${local.arn.logs}:log-group:/aws/lambda/${var.stack_name_prefix}-${each.key}-*",
-      "${local.arn.logs}:log-group:/aws/vendedlogs/${var.stack_name_prefix}-${each.key}-*",
+      "${local.arn.logs}:log-group:/aws/lambda/${local.stack_name[each.key]}-*",
+      "${local.arn.logs}:log-group:/aws/apigateway/${local.stack_name[each.key]}-*",
     ]
   }
 
@@ -143,65 +253,64 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
+    sid = "HttpApiAccessLogDelivery"
+    actions = [
+      "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+    ]
+    # What API Gateway asks of the caller to deliver access logs; these have no resource-level permissions.
+    resources = ["*"]
+  }
+
+  statement {
     sid = "Alarms"
     actions = [
-      "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
-      "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource",
+      "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
+      "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource",
     ]
-    resources = ["${local.arn.cloudwatch}:alarm:${var.stack_name_prefix}-${each.key}-*"]
+    resources = ["${local.arn.cloudwatch}:alarm:${local.stack_name[each.key]}-*"]
   }
 
   statement {
-    sid = "AlarmTopics"
+    sid = "AlarmTopic"
     actions = [
-      "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
-      "sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource",
+      "sns:CreateTopic", "sns:DeleteTopic", "sns:GetSubscriptionAttributes", "sns:GetTopicAttributes",
+      "sns:ListTagsForResource", "sns:SetSubscriptionAttributes", "sns:SetTopicAttributes", "sns:Subscribe",
+      "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource",
     ]
-    resources = ["${local.arn.sns}:${var.stack_name_prefix}-${each.key}-*"]
-  }
-
-  statement {
-    sid = "HttpApis"
-    actions = [
-      "apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE",
-    ]
-    resources = [
-      "arn:${local.partition}:apigateway:${var.region}::/apis",
-      "arn:${local.partition}:apigateway:${var.region}::/apis/*",
-      "arn:${local.partition}:apigateway:${var.region}::/tags/*",
-    ]
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/platform:environment"
-      values   = [each.key]
-    }
-  }
-
-  statement {
-    sid = "ExecutionRoles"
-    actions = [
-      "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole",
-      "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListRolePolicies",
-      "iam:ListAttachedRolePolicies", "iam:PutRolePolicy", "iam:GetRolePolicy",
-      "iam:DeleteRolePolicy", "iam:ListInstanceProfilesForRole",
-    ]
-    resources = ["arn:${local.partition}:iam::${var.account_id}:role/${var.stack_name_prefix}-${each.key}-*"]
-  }
-
-  statement {
-    sid       = "PassExecutionRoles"
-    actions   = ["iam:PassRole"]
-    resources = ["arn:${local.partition}:iam::${var.account_id}:role/${var.stack_name_prefix}-${each.key}-*"]
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["lambda.amazonaws.com", "events.amazonaws.com"]
-    }
+    # The topic and its subscriptions (<topic arn>:<id>).
+    resources = ["${local.arn.sns}:${local.stack_name[each.key]}-*"]
   }
 
   statement {
     sid       = "Identity"
     actions   = ["sts:GetCallerIdentity"]
     resources = ["*"]
+  }
+
+  # --- Never: the foundation this bootstrap made ------------------------------------
+
+  statement {
+    sid       = "DenyChangingDeployRoles"
+    effect    = "Deny"
+    actions   = ["iam:*"]
+    resources = ["arn:${local.partition}:iam::${var.account_id}:role/${var.name_prefix}-deploy-*"]
+  }
+
+  statement {
+    sid    = "DenyChangingStateAndArtifactBuckets"
+    effect = "Deny"
+    actions = [
+      "s3:DeleteBucket*", "s3:DeleteObjectVersion", "s3:PutBucket*", "s3:PutEncryptionConfiguration",
+      "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration",
+    ]
+    resources = flatten([for bucket in aws_s3_bucket.this : [bucket.arn, "${bucket.arn}/*"]])
+  }
+
+  statement {
+    sid       = "DenyChangingTheLockTable"
+    effect    = "Deny"
+    actions   = ["dynamodb:DeleteTable", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable"]
+    resources = [aws_dynamodb_table.lock.arn]
   }
 }

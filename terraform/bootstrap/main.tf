@@ -1,5 +1,6 @@
 # Per-account foundation: remote state, state locking, build artifacts and the
-# roles the tooling account assumes to deploy each environment.
+# roles the tooling account assumes to deploy each environment. Applied once per
+# account (accounts/<account>.tfvars), before any environment of that account.
 
 provider "aws" {
   region              = var.region
@@ -21,13 +22,17 @@ provider "aws" {
 data "aws_partition" "current" {}
 
 locals {
-  partition        = data.aws_partition.current.partition
-  state_bucket     = "${var.name_prefix}-${var.account_id}-tfstate"
-  artifact_bucket  = "${var.name_prefix}-${var.account_id}-artifacts"
-  lock_table       = "${var.name_prefix}-tfstate-lock"
-  sse_algorithm    = var.kms_key_arn == null ? "AES256" : "aws:kms"
-  buckets          = { state = local.state_bucket, artifacts = local.artifact_bucket }
-  account_arn_base = "${local.partition}:%s:${var.region}:${var.account_id}"
+  partition       = data.aws_partition.current.partition
+  state_bucket    = "${var.name_prefix}-${var.account_id}-tfstate"
+  artifact_bucket = "${var.name_prefix}-${var.account_id}-artifacts"
+  lock_table      = "${var.name_prefix}-tfstate-lock"
+  sse_algorithm   = var.kms_key_arn == null ? "AES256" : "aws:kms"
+  buckets         = { state = local.state_bucket, artifacts = local.artifact_bucket }
+
+  # Which buckets deny non-TLS requests, and so which have a policy (the artifact bucket also
+  # has one when other accounts read it).
+  tls_only        = { state = true, artifacts = var.artifact_bucket_requires_tls }
+  bucket_policies = toset([for key, tls in local.tls_only : key if tls || (key == "artifacts" && length(var.artifact_reader_account_ids) > 0)])
 }
 
 # --- Buckets: state and artifacts share one hardened shape ------------------
@@ -100,8 +105,8 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 }
 
-data "aws_iam_policy_document" "bucket" {
-  for_each = aws_s3_bucket.this
+data "aws_iam_policy_document" "tls_only" {
+  for_each = { for key, tls in local.tls_only : key => aws_s3_bucket.this[key] if tls }
 
   statement {
     sid     = "DenyInsecureTransport"
@@ -121,14 +126,22 @@ data "aws_iam_policy_document" "bucket" {
       values   = ["false"]
     }
   }
+}
 
+data "aws_iam_policy_document" "bucket" {
+  for_each = { for key in local.bucket_policies : key => aws_s3_bucket.this[key] }
+
+  source_policy_documents = local.tls_only[each.key] ? [data.aws_iam_policy_document.tls_only[each.key].json] : []
+
+  # The accounts promoted into from this one read its artifacts (the pull side of
+  # `make promote`); their deploy roles must also be allowed by their own policy.
   dynamic "statement" {
     for_each = each.key == "artifacts" && length(var.artifact_reader_account_ids) > 0 ? [1] : []
     content {
       sid       = "PromotingAccountsRead"
       effect    = "Allow"
       actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]
-      resources = [each.value.arn, "${each.value.arn}/*"]
+      resources = [each.value.arn, "${each.value.arn}/artifacts/*"]
       principals {
         type        = "AWS"
         identifiers = [for id in var.artifact_reader_account_ids : "arn:${local.partition}:iam::${id}:root"]
@@ -138,7 +151,7 @@ data "aws_iam_policy_document" "bucket" {
 }
 
 resource "aws_s3_bucket_policy" "this" {
-  for_each = aws_s3_bucket.this
+  for_each = { for key in local.bucket_policies : key => aws_s3_bucket.this[key] }
 
   bucket = each.value.id
   policy = data.aws_iam_policy_document.bucket[each.key].json

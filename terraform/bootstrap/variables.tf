@@ -114,3 +114,31 @@ variable "assume_role_arn" {
     error_message = "assume_role_arn must be an IAM role ARN or null."
   }
 }
+
+variable "promotion_source_account_ids" {
+  description = "Accounts whose artifact buckets (<name_prefix>-<id>-artifacts) the deploy roles here read from when a build is promoted into this account; each must list this account in its artifact_reader_account_ids."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.promotion_source_account_ids : can(regex("^[0-9]{12}$", a))])
+    error_message = "promotion_source_account_ids must be 12-digit account ids."
+  }
+}
+
+variable "notification_senders" {
+  description = "SES e-mail identity the stack creates per environment (its notification_sender); the deploy role of that environment may manage exactly this identity."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for e, a in var.notification_senders : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", a))])
+    error_message = "notification_senders must map environment names to e-mail addresses."
+  }
+}
+
+variable "artifact_bucket_requires_tls" {
+  description = "Deny every non-TLS request to the artifact bucket, as the state bucket always does. Always true in AWS; false only on an emulator served over plain http (the repository's tests), where the promoting accounts' cross-account reads cannot be TLS."
+  type        = bool
+  default     = true
+}

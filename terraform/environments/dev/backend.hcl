@@ -1,3 +1,7 @@
+# State of dev, in the dev account's state bucket made by terraform/bootstrap.
+# Both locks: the DynamoDB table (what older Terraform honours) and the S3 lock file
+# (use_lockfile, Terraform >= 1.10); holding both is the documented migration path
+# until every user of this state runs >= 1.10 and dynamodb_table can be dropped.
 bucket         = "acme-platform-111111111111-tfstate"
 key            = "dev/platform.tfstate"
 region         = "eu-west-1"

@@ -1,4 +1,6 @@
-# The dev environment: values only. The platform itself is terraform/stack.
+# The dev environment: cheap and disposable. Values only; the platform itself is terraform/stack.
+# Every environment root is this file with other values: backend.hcl, the account, the release
+# it runs (release.json) and the sizing below.
 
 terraform {
   required_version = ">= 1.11"
@@ -14,6 +16,18 @@ terraform {
   backend "s3" {}
 }
 
+variable "deploy_role_arn" {
+  description = "Role the provider assumes to deploy. Null (the default) is this environment's deploy role made by terraform/bootstrap; set it only for a break-glass role. Whatever it is, allowed_account_ids refuses any account but this environment's before anything is read or changed."
+  type        = string
+  default     = null
+}
+
+variable "alarms_enabled" {
+  description = "CloudWatch alarms of the stack. Always true in AWS; only an emulator that cannot describe alarms back (ministack, in the repository's tests) turns them off."
+  type        = bool
+  default     = true
+}
+
 locals {
   environment = "dev"
   account_id  = "111111111111"
@@ -27,7 +41,7 @@ provider "aws" {
   allowed_account_ids = [local.account_id]
 
   assume_role {
-    role_arn     = "arn:aws:iam::${local.account_id}:role/acme-platform-deploy-${local.environment}"
+    role_arn     = coalesce(var.deploy_role_arn, "arn:aws:iam::${local.account_id}:role/acme-platform-deploy-${local.environment}")
     session_name = "platform-${local.environment}"
   }
 
@@ -50,13 +64,30 @@ module "platform" {
       source_code_hash = artifact.base64_sha256
     }
   }
+  lambda_architecture = local.release.arch
+  lambda_runtime      = local.release.runtime
+  alarms_enabled      = var.alarms_enabled
+
   notification_sender = "orders@dev.example.com"
   log_retention_days  = 7
+
+  # Cheap: small functions, low limits, nothing kept that a redeploy cannot recreate.
   data_protection = {
     deletion_protection    = false
     point_in_time_recovery = false
   }
+  api_function = {
+    memory_size = 256
+  }
   processor_function = {
-    maximum_concurrency = 5
+    memory_size         = 256
+    maximum_concurrency = 2
+  }
+  notifier_function = {
+    maximum_concurrency = 2
+  }
+  api_throttling = {
+    rate_limit  = 50
+    burst_limit = 100
   }
 }

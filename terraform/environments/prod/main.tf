@@ -1,4 +1,6 @@
-# The prod environment: values only. The platform itself is terraform/stack.
+# The prod environment. Values only; the platform itself is terraform/stack.
+# Every environment root is this file with other values: backend.hcl, the account, the release
+# it runs (release.json) and the sizing below.
 
 terraform {
   required_version = ">= 1.11"
@@ -14,6 +16,18 @@ terraform {
   backend "s3" {}
 }
 
+variable "deploy_role_arn" {
+  description = "Role the provider assumes to deploy. Null (the default) is this environment's deploy role made by terraform/bootstrap; set it only for a break-glass role. Whatever it is, allowed_account_ids refuses any account but this environment's before anything is read or changed."
+  type        = string
+  default     = null
+}
+
+variable "alarms_enabled" {
+  description = "CloudWatch alarms of the stack. Always true in AWS; only an emulator that cannot describe alarms back (ministack, in the repository's tests) turns them off."
+  type        = bool
+  default     = true
+}
+
 locals {
   environment = "prod"
   account_id  = "333333333333"
@@ -27,7 +41,7 @@ provider "aws" {
   allowed_account_ids = [local.account_id]
 
   assume_role {
-    role_arn     = "arn:aws:iam::${local.account_id}:role/acme-platform-deploy-${local.environment}"
+    role_arn     = coalesce(var.deploy_role_arn, "arn:aws:iam::${local.account_id}:role/acme-platform-deploy-${local.environment}")
     session_name = "platform-${local.environment}"
   }
 
@@ -50,9 +64,19 @@ module "platform" {
       source_code_hash = artifact.base64_sha256
     }
   }
-  notification_sender   = "orders@example.com"
-  log_retention_days    = 90
-  alarm_email_addresses = ["oncall@example.com"]
+  lambda_architecture = local.release.arch
+  lambda_runtime      = local.release.runtime
+  alarms_enabled      = var.alarms_enabled
+
+  notification_sender = "orders@example.com"
+  log_retention_days  = 90
+
+  # Protected: the table survives a destroy and can be restored to any second of 35 days.
+  data_protection = {
+    deletion_protection    = true
+    point_in_time_recovery = true
+  }
+  # Warm API: this many execution environments are always initialised on the live alias.
   api_function = {
     memory_size             = 1024
     provisioned_concurrency = 10
@@ -64,4 +88,8 @@ module "platform" {
     rate_limit  = 5000
     burst_limit = 3000
   }
+  # Alarms (dead-letter queues, message age) notify this topic's subscribers.
+  alarm_email_addresses = ["oncall@example.com"]
+  # Order outcome events are kept for replay.
+  event_archive_retention_days = 14
 }

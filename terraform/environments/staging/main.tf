@@ -1,4 +1,6 @@
-# The staging environment: values only. The platform itself is terraform/stack.
+# The staging environment: prod's shape at a smaller scale, where the load test runs. Values only; the platform itself is terraform/stack.
+# Every environment root is this file with other values: backend.hcl, the account, the release
+# it runs (release.json) and the sizing below.
 
 terraform {
   required_version = ">= 1.11"
@@ -14,6 +16,18 @@ terraform {
   backend "s3" {}
 }
 
+variable "deploy_role_arn" {
+  description = "Role the provider assumes to deploy. Null (the default) is this environment's deploy role made by terraform/bootstrap; set it only for a break-glass role. Whatever it is, allowed_account_ids refuses any account but this environment's before anything is read or changed."
+  type        = string
+  default     = null
+}
+
+variable "alarms_enabled" {
+  description = "CloudWatch alarms of the stack. Always true in AWS; only an emulator that cannot describe alarms back (ministack, in the repository's tests) turns them off."
+  type        = bool
+  default     = true
+}
+
 locals {
   environment = "staging"
   account_id  = "222222222222"
@@ -27,7 +41,7 @@ provider "aws" {
   allowed_account_ids = [local.account_id]
 
   assume_role {
-    role_arn     = "arn:aws:iam::${local.account_id}:role/acme-platform-deploy-${local.environment}"
+    role_arn     = coalesce(var.deploy_role_arn, "arn:aws:iam::${local.account_id}:role/acme-platform-deploy-${local.environment}")
     session_name = "platform-${local.environment}"
   }
 
@@ -50,8 +64,18 @@ module "platform" {
       source_code_hash = artifact.base64_sha256
     }
   }
+  lambda_architecture = local.release.arch
+  lambda_runtime      = local.release.runtime
+  alarms_enabled      = var.alarms_enabled
+
   notification_sender = "orders@staging.example.com"
   log_retention_days  = 30
+
+  data_protection = {
+    deletion_protection    = true
+    point_in_time_recovery = true
+  }
+  # SnapStart instead of provisioned concurrency: cold starts cut at no standing cost.
   api_function = {
     memory_size = 1024
     snap_start  = true

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.environments import scenario as multi_account
+from tests.support.accounts import Accounts
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[multi_account.Scenario]:
+    """Bootstrap, environments and promotion in three accounts of one emulator, run once.
+
+    Tests that use it carry `pytest.mark.xdist_group("accounts")`, so that under
+    pytest-xdist they all run in the one worker that holds it."""
+    accounts = Accounts(tmp_path_factory.mktemp("accounts"))
+    try:
+        yield multi_account.run(accounts)
+    finally:
+        accounts.stop()
+        timings = {name: round(seconds, 1) for name, seconds in accounts.timings.items()}
+        (accounts.base / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
+        print(f"\n[accounts] step durations (s), logs in {accounts.base / 'logs'}:")
+        for name, seconds in timings.items():
+            print(f"[accounts]   {seconds:7.1f}  {name}")
+        for lock in accounts.orphaned_locks:
+            print(f"[accounts] released an orphaned lock (emulator connection retry): {lock}")

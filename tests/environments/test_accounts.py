@@ -1,0 +1,356 @@
+"""Bootstrap, environments and promotion in three accounts (dev 111111111111, staging
+222222222222, prod 333333333333) of one local emulator, driven from a CI role in a tooling
+account through the make targets. See scenario.py for what runs, in which order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import pytest
+
+from tests.support.accounts import (
+    ACCOUNTS,
+    CI_ROLE,
+    NAME_PREFIX,
+    artifact_bucket,
+    managed_resources,
+    state_bucket,
+)
+
+pytestmark = [pytest.mark.emulator, pytest.mark.xdist_group("accounts")]
+
+ENVS = tuple(ACCOUNTS)
+ACCOUNT_ID = re.compile(r"\b\d{12}\b")
+
+
+# --- bootstrap ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_bootstrap_made_the_state_bucket_lock_table_and_artifact_bucket(scenario, env):
+    account = ACCOUNTS[env]
+    s3 = scenario.accounts.client("s3", account)
+    for bucket in (state_bucket(env), artifact_bucket(env)):
+        assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+        assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert block == dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"),
+            True,
+        )
+        lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+        assert lifecycle[0]["Status"] == "Enabled"
+        assert lifecycle[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+    state_policy = json.loads(s3.get_bucket_policy(Bucket=state_bucket(env))["Policy"])
+    [deny] = [s for s in state_policy["Statement"] if s["Sid"] == "DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+    ddb = scenario.accounts.client("dynamodb", account)
+    table = ddb.describe_table(TableName=f"{NAME_PREFIX}-tfstate-lock")["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "LockID", "KeyType": "HASH"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSEDescription"]["Status"] == "ENABLED"
+    assert table["DeletionProtectionEnabled"] is True
+    backups = ddb.describe_continuous_backups(TableName=f"{NAME_PREFIX}-tfstate-lock")
+    pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_deploy_role_is_trusted_by_the_tooling_accounts_ci_role_only(scenario, env):
+    iam = scenario.accounts.client("iam", ACCOUNTS[env])
+    role = iam.get_role(RoleName=f"{NAME_PREFIX}-deploy-{env}")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    if isinstance(trust, str):
+        trust = json.loads(trust)
+    principals = [s["Principal"]["AWS"] for s in trust["Statement"]]
+    assert principals == [CI_ROLE]
+    assert role["Arn"] == f"arn:aws:iam::{ACCOUNTS[env]}:role/{NAME_PREFIX}-deploy-{env}"
+
+
+def test_artifacts_are_readable_by_the_account_promoted_into_and_no_other(scenario):
+    """dev -> staging -> prod: staging reads dev's bucket, prod reads staging's; nothing else
+    crosses accounts (the emulator evaluates bucket policies on cross-account requests)."""
+    release = scenario.results["releases"]["staging"]
+    key = release["artifacts"]["orders_api"]["s3_key"]
+    client = scenario.accounts.client
+    allowed = {("staging", "dev"), ("prod", "staging")}
+    for reader in ENVS:
+        for owner in ENVS:
+            if reader == owner:
+                continue
+            s3 = client("s3", ACCOUNTS[reader])
+            try:
+                s3.get_object(Bucket=artifact_bucket(owner), Key=key)
+                answer = "read"
+            except s3.exceptions.ClientError as error:
+                answer = error.response["Error"]["Code"]
+            expected = "read" if (reader, owner) in allowed else "AccessDenied"
+            assert answer == expected, (reader, owner)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_a_second_bootstrap_plan_is_empty(scenario, env):
+    step = scenario.results[f"bootstrap second plan {env}"]
+    assert step.returncode == 0, step
+    assert "(no changes)" in step.output, step
+
+
+# --- environments ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_resource_of_an_environment_is_in_its_own_account(scenario, env):
+    state = scenario.accounts.state(env)
+    resources = managed_resources(state)
+    assert len(resources) > 40
+    arns = [r["values"]["arn"] for r in resources if isinstance(r["values"].get("arn"), str)]
+    assert len(arns) > 25
+    foreign = {
+        account for arn in arns for account in ACCOUNT_ID.findall(arn) if account != ACCOUNTS[env]
+    }
+    assert foreign == set(), arns
+    # Every account id anywhere in the state is this environment's.
+    assert set(ACCOUNT_ID.findall(json.dumps(state))) <= {ACCOUNTS[env]}
+    functions = scenario.accounts.client("lambda", ACCOUNTS[env]).list_functions()["Functions"]
+    assert sorted(f["FunctionName"] for f in functions) == [
+        f"orders-{env}-notifier",
+        f"orders-{env}-order-processor",
+        f"orders-{env}-orders-api",
+    ]
+    assert all(f["FunctionArn"].split(":")[4] == ACCOUNTS[env] for f in functions)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_a_second_plan_right_after_the_first_apply_is_empty(scenario, env):
+    step = scenario.results[f"second plan {env}"]
+    assert step.returncode == 0, step
+    assert "(no changes)" in step.output, step
+
+
+def test_each_environment_has_its_own_sizing(scenario):
+    client = scenario.accounts.client
+
+    def table(env):
+        ddb = client("dynamodb", ACCOUNTS[env])
+        name = f"orders-{env}-orders"
+        described = ddb.describe_table(TableName=name)["Table"]
+        backups = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+        status = backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+        return described.get("DeletionProtectionEnabled", False), status
+
+    def api(env):
+        lam = client("lambda", ACCOUNTS[env])
+        return lam.get_function(FunctionName=f"orders-{env}-orders-api")["Configuration"]
+
+    assert table("dev") == (False, "DISABLED")
+    assert table("staging") == (True, "ENABLED")
+    assert table("prod") == (True, "ENABLED")
+    assert api("dev")["MemorySize"] == 256
+    assert api("staging")["SnapStart"]["ApplyOn"] == "PublishedVersions"
+    assert api("prod")["MemorySize"] == 1024
+    provisioned = client("lambda", ACCOUNTS["prod"]).get_provisioned_concurrency_config(
+        FunctionName="orders-prod-orders-api", Qualifier="live"
+    )
+    assert provisioned["RequestedProvisionedConcurrentExecutions"] == 10
+    for env in ("dev", "staging"):
+        lam = client("lambda", ACCOUNTS[env])
+        with pytest.raises(lam.exceptions.ProvisionedConcurrencyConfigNotFoundException):
+            lam.get_provisioned_concurrency_config(
+                FunctionName=f"orders-{env}-orders-api", Qualifier="live"
+            )
+    sns = client("sns", ACCOUNTS["prod"])
+    [topic] = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    assert topic == f"arn:aws:sns:eu-west-1:{ACCOUNTS['prod']}:orders-prod-alarms"
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
+        ("email", "oncall@example.com")
+    ]
+    assert client("sns", ACCOUNTS["dev"]).list_topics()["Topics"] == []
+    for env, days in (("dev", 7), ("staging", 30), ("prod", 90)):
+        groups = client("logs", ACCOUNTS[env]).describe_log_groups(
+            logGroupNamePrefix=f"/aws/lambda/orders-{env}-"
+        )["logGroups"]
+        assert {g["retentionInDays"] for g in groups} == {days}
+
+
+def test_prod_alarms_notify_the_alarm_topic(scenario, tmp_path):
+    """The emulator cannot describe alarms back (so the scenario applies with alarms off);
+    prod's plan with alarms on, as in AWS, creates them with the topic as their action."""
+    a = scenario.accounts
+    plan = tmp_path / "alarms.tfplan"
+    a.terraform(
+        "prod: plan with alarms on",
+        "prod",
+        "plan",
+        "-lock=false",
+        "-input=false",
+        f"-out={plan}",
+        extra_env={"TF_VAR_alarms_enabled": "true"},
+    )
+    shown = a.terraform("prod: show alarms plan", "prod", "show", "-json", str(plan))
+    document = json.loads(shown.output[shown.output.index("{") :])
+    alarms = [c for c in document["resource_changes"] if c["type"] == "aws_cloudwatch_metric_alarm"]
+    topic = f"arn:aws:sns:eu-west-1:{ACCOUNTS['prod']}:orders-prod-alarms"
+    assert len(alarms) == 4
+    for alarm in alarms:
+        assert alarm["change"]["actions"] == ["create"]
+        assert alarm["change"]["after"]["alarm_actions"] == [topic]
+        assert alarm["change"]["after"]["ok_actions"] == [topic]
+    others = [
+        c["address"]
+        for c in document["resource_changes"]
+        if c["change"]["actions"] != ["no-op"] and c["type"] != "aws_cloudwatch_metric_alarm"
+    ]
+    assert others == []
+
+
+def test_credentials_for_the_wrong_account_fail_before_any_change(scenario):
+    r = scenario.results
+    plan, apply = r["wrong account plan"], r["wrong account apply"]
+    for step in (plan, apply):
+        assert step.returncode != 0, step
+        assert "AWS account ID not allowed: 222222222222" in step.output, step
+        assert "Creating..." not in step.output, step
+        assert "Modifying..." not in step.output, step
+    assert "Refreshing state" not in plan.output, plan
+    assert not r["wrong account plan file"], "a refused plan must not leave a plan to apply"
+    before, after = r["wrong account before"], r["wrong account after"]
+    assert after == before  # dev's state: content and versions
+    assert before["dev resources in staging's account"] == []
+    assert after["dev locks left"] == [], "the refused runs released the state lock"
+
+
+# --- promotion ---------------------------------------------------------------------------------
+
+
+def test_promotion_refuses_an_environment_that_runs_nothing(scenario):
+    step = scenario.results["promote from nothing"]
+    assert step.returncode == 2, step
+    assert "dev has nothing deployed" in step.output, step
+    assert scenario.results["promote from nothing left staging's release"]
+
+
+def test_promotion_refuses_hashes_that_do_not_match(scenario):
+    r = scenario.results
+    unapplied = r["promote unapplied"]
+    assert unapplied.returncode == 2, unapplied
+    assert "but its release file pins" in unapplied.output, unapplied
+    assert "apply dev before promoting from it" in unapplied.output
+    assert r["promote unapplied left staging's release"]
+
+    corrupt = r["promote corrupt"]
+    assert corrupt.returncode == 2, corrupt
+    api = scenario.builds["B"]["artifacts"]["orders_api"]["sha256"]
+    assert f"does not hash to {api}" in corrupt.output, corrupt
+    assert r["promote corrupt left prod's release"]
+    assert not any(api in key for key in r["promote corrupt prod objects"])
+
+
+def test_publish_pins_dev_to_the_build(scenario):
+    release = scenario.results["dev release after publish"]
+    build = scenario.builds["B"]
+    assert release["bucket"] == artifact_bucket("dev")
+    assert (release["arch"], release["runtime"]) == ("arm64", build["runtime"])
+    assert {n: a["sha256"] for n, a in release["artifacts"].items()} == {
+        n: a["sha256"] for n, a in build["artifacts"].items()
+    }
+
+
+def test_promotion_copies_the_bytes_and_pins_the_release_file_to_them(scenario):
+    r, a = scenario.results, scenario.accounts
+    releases = r["releases"]
+    built = {n: x["sha256"] for n, x in scenario.builds["B"]["artifacts"].items()}
+    for env, source in (("staging", "promoted from dev"), ("prod", "promoted from staging")):
+        release = releases[env]
+        assert release["source"] == source
+        assert release["bucket"] == artifact_bucket(env)
+        assert release["artifacts"] == releases["dev"]["artifacts"]
+        assert {n: x["sha256"] for n, x in release["artifacts"].items()} == built
+        s3 = a.client("s3", ACCOUNTS[env])
+        for entry in release["artifacts"].values():
+            body = s3.get_object(Bucket=release["bucket"], Key=entry["s3_key"])["Body"].read()
+            assert hashlib.sha256(body).hexdigest() == entry["sha256"]
+    for step in (r["promote dev -> staging"], r["promote staging -> prod"]):
+        assert re.search(r"\[4/4\] layer [0-9a-f]{12}…: copied", step.output), step
+        assert "Plan:" in step.output, step
+        assert "(changes)" in step.output, step
+    assert r["prod plan file after promote"]
+
+
+def test_after_promotion_prod_runs_exactly_the_code_staging_runs(scenario):
+    running = scenario.results["running"]
+    assert running["prod"] == running["staging"] == running["dev"]
+    built = {n: x["base64_sha256"] for n, x in scenario.builds["B"]["artifacts"].items()}
+    assert running["prod"] == built
+    before = {n: x["base64_sha256"] for n, x in scenario.builds["A"]["artifacts"].items()}
+    assert all(running["prod"][name] != before[name] for name in before), "B differs from A"
+
+
+def test_a_second_apply_is_refused_by_the_lock_and_succeeds_once_the_first_finishes(scenario):
+    r = scenario.results
+    held = r["lock held"]
+    assert held.get("s3 lock file"), "operator 1's apply was never seen holding the lock"
+    # Both locks are taken: the S3 lock file and the DynamoDB lock item.
+    key = f"{state_bucket('prod')}/prod/platform.tfstate"
+    assert key in held["dynamodb lock items"], held
+    refused = r["operator 2 apply while locked"]
+    assert refused.returncode == 2, refused
+    assert "Error acquiring the state lock" in refused.output, refused
+    assert held["operator 1 still applying after operator 2 was refused"]
+    assert r["operator 1 apply"].returncode == 0, r["operator 1 apply"]
+    # Operator 2's plan predates operator 1's apply: Terraform refuses it as stale ...
+    assert r["operator 2 apply stale plan"].returncode == 2
+    assert "Saved plan is stale" in r["operator 2 apply stale plan"].output
+    # ... and a new plan applies.
+    assert "(no changes)" in r["operator 2 plan again"].output
+    assert r["operator 2 apply"].returncode == 0, r["operator 2 apply"]
+
+
+# --- deploy roles ------------------------------------------------------------------------------
+
+
+def _iam_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_deploy_role_may_manage_every_resource_of_its_environment_by_name(scenario, env):
+    """Each resource the stack made is matched by a name-scoped resource of the deploy role's
+    policy, for an action of its service (statements on "*" do not count). The emulator does
+    not enforce IAM, so this is how the policy is held to what the stack really creates."""
+    iam = scenario.accounts.client("iam", ACCOUNTS[env])
+    document = iam.get_role_policy(
+        RoleName=f"{NAME_PREFIX}-deploy-{env}", PolicyName=f"deploy-{env}"
+    )
+    policy = document["PolicyDocument"]
+    if isinstance(policy, str):
+        policy = json.loads(policy)
+    allows = []
+    for statement in policy["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        resources = (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+        services = {action.split(":")[0] for action in actions}
+        allows += [(services, _iam_pattern(r)) for r in resources if r != "*"]
+    uncovered = []
+    for resource in managed_resources(scenario.accounts.state(env)):
+        arn = resource["values"].get("arn")
+        if not isinstance(arn, str):
+            continue
+        service = arn.split(":")[2]
+        if not any(service in services and pattern.match(arn) for services, pattern in allows):
+            uncovered.append(f"{resource['address']}: {arn}")
+    assert uncovered == []

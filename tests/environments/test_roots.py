@@ -1,0 +1,247 @@
+"""The committed environment roots, bootstrap accounts and release files agree with each other,
+and the make targets refuse what they must before reaching any account (no emulator needed)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tools.hcl import REPO_ROOT, TERRAFORM_DIR, load_file, root_blocks
+
+ENVS = ("dev", "staging", "prod")
+ENV_DIR = TERRAFORM_DIR / "environments"
+BOOTSTRAP = TERRAFORM_DIR / "bootstrap"
+ARTIFACTS = {"orders_api", "order_processor", "notifier", "layer"}
+
+
+def _blocks(env: str) -> dict[tuple[str, ...], dict]:
+    """main.tf's blocks (outputs.tf is compared as a whole)."""
+    return {(b.kind, *b.labels): b.body for b in root_blocks(ENV_DIR / env) if b.kind != "output"}
+
+
+def _locals(env: str) -> dict:
+    return _blocks(env)[("locals",)]
+
+
+def _account(env: str) -> str:
+    return _locals(env)["account_id"]
+
+
+def _backend(env: str) -> dict:
+    return load_file(ENV_DIR / env / "backend.hcl")
+
+
+def _tfvars(env: str) -> dict:
+    return load_file(BOOTSTRAP / "accounts" / f"{env}.tfvars")
+
+
+def _normalised(value, env: str) -> str:
+    """A block's text with the environment's name and account id replaced by placeholders."""
+    return (
+        json.dumps(value, sort_keys=True)
+        .replace(_account(env), "<account>")
+        .replace(f'"{env}"', '"<env>"')
+    )
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_committed_release_file_pins_four_consistent_artifacts_in_the_accounts_bucket(env):
+    release = json.loads((ENV_DIR / env / "release.json").read_text())
+    assert release["bucket"] == f"acme-platform-{_account(env)}-artifacts"
+    assert release["arch"] == "arm64"  # what AWS runs; the emulator tests never commit
+    assert re.fullmatch(r"python3\.1[23]", release["runtime"])
+    assert set(release["artifacts"]) == ARTIFACTS
+    for name, entry in release["artifacts"].items():
+        assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])
+        assert entry["base64_sha256"] == base64.b64encode(bytes.fromhex(entry["sha256"])).decode()
+        assert entry["s3_key"] == f"artifacts/{name}/{entry['sha256']}.zip"
+    assert release["source"]
+
+
+def test_environment_roots_differ_only_in_values():
+    first = _blocks("dev")
+    assert set(first) == {
+        ("terraform",),
+        ("variable", "deploy_role_arn"),
+        ("variable", "alarms_enabled"),
+        ("locals",),
+        ("provider", "aws"),
+        ("module", "platform"),
+    }
+    outputs = (ENV_DIR / "dev" / "outputs.tf").read_text()
+    for env in ENVS:
+        blocks = _blocks(env)
+        assert set(blocks) == set(first)
+        assert (ENV_DIR / env / "outputs.tf").read_text() == outputs
+        module = blocks[("module", "platform")]
+        assert module["source"] == "../../stack"
+        for kind in [
+            ("terraform",),
+            ("variable", "deploy_role_arn"),
+            ("variable", "alarms_enabled"),
+        ]:
+            assert _normalised(blocks[kind], env) == _normalised(first[kind], "dev"), kind
+        assert _normalised(blocks[("provider", "aws")], env) == _normalised(
+            first[("provider", "aws")], "dev"
+        )
+        wiring = {k: module[k] for k in ("environment", "artifacts", "lambda_architecture")}
+        assert _normalised(wiring, env) == _normalised(
+            {k: first[("module", "platform")][k] for k in wiring}, "dev"
+        )
+        assert _locals(env)["environment"] == env
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_backend_keeps_state_in_the_environments_account_with_both_locks(env):
+    backend, account = _backend(env), _account(env)
+    assert backend["bucket"] == f"acme-platform-{account}-tfstate"
+    assert backend["key"] == f"{env}/platform.tfstate"
+    assert backend["encrypt"] is True
+    assert backend["use_lockfile"] is True
+    assert backend["dynamodb_table"] == "acme-platform-tfstate-lock"
+    role = backend["assume_role"]
+    assert role["role_arn"] == f"arn:aws:iam::{account}:role/acme-platform-deploy-{env}"
+    provider = _blocks(env)[("provider", "aws")]
+    assert provider["allowed_account_ids"] == ["${local.account_id}"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_bootstrap_account_matches_its_environment_and_the_promotion_chain(env):
+    tfvars = _tfvars(env)
+    assert tfvars["account_id"] == _account(env)
+    assert tfvars["environments"] == [env]
+    assert tfvars["name_prefix"] == "acme-platform"
+    sender = _blocks(env)[("module", "platform")]["notification_sender"]
+    assert tfvars["notification_senders"] == {env: sender}
+    assert all(":role/" in arn for arn in tfvars["trusted_principal_arns"])
+    index = ENVS.index(env)
+    readers = [_account(ENVS[index + 1])] if index + 1 < len(ENVS) else []
+    sources = [_account(ENVS[index - 1])] if index > 0 else []
+    assert tfvars["artifact_reader_account_ids"] == readers
+    assert tfvars["promotion_source_account_ids"] == sources
+
+
+def test_variables_for_the_emulator_default_to_what_aws_needs():
+    bootstrap = {(b.kind, *b.labels): b.body for b in root_blocks(BOOTSTRAP)}
+    assert bootstrap[("variable", "artifact_bucket_requires_tls")]["default"] is True
+    for env in ENVS:
+        blocks = _blocks(env)
+        assert blocks[("variable", "alarms_enabled")]["default"] is True
+        assert blocks[("variable", "deploy_role_arn")]["default"] is None
+
+
+# --- make targets: refusals before any account is reached ---------------------------------------
+
+
+@pytest.fixture
+def make(tmp_path: Path):
+    checksum = subprocess.run(
+        ["cksum", "pyproject.toml"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()[0]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "DEPLOY_", "TF_VAR_"))
+        and k not in ("CONFIRM", "ENV", "FROM", "TO", "MANIFEST")
+    }
+    # Anything that did try to reach AWS would meet a closed port, not an account.
+    env |= {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ACCESS_KEY_ID": "000000000000",
+        "AWS_SECRET_ACCESS_KEY": "none",
+        "AWS_REGION": "eu-west-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "DEPLOY_WORK_DIR": str(tmp_path / "work"),
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", "-s", "-o", f".venv/.installed-{checksum}", *args],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("plan", "ENV=nope"),
+            "valid: dev, staging, prod, bootstrap-dev, bootstrap-staging, bootstrap-prod",
+        ),
+        (("init", "ENV=local"), "local is the emulator's"),
+        (("apply", "ENV=prod"), "prod is protected: apply it needs CONFIRM=prod"),
+        (("apply", "ENV=prod", "CONFIRM=yes"), "prod is protected"),
+        (("destroy", "ENV=prod"), "prod is protected: destroy it needs CONFIRM=prod"),
+        (("apply", "ENV=bootstrap-prod"), "needs CONFIRM=bootstrap-prod"),
+        (("apply", "ENV=dev"), "no saved plan for dev: run `make plan ENV=dev` first"),
+        (("promote", "FROM=dev", "TO=prod"), "cannot promote dev to prod"),
+        (("promote", "FROM=staging"), "usage: make promote FROM=staging TO=prod"),
+        (("publish", "ENV=staging"), "builds enter at dev"),
+    ],
+)
+def test_make_target_refuses(make, args, message):
+    proc = make(*args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert message in proc.stderr, proc.stderr
+
+
+def test_make_envs_lists_environments_then_bootstraps(make):
+    proc = make("envs")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [
+        "dev",
+        "staging",
+        "prod",
+        "bootstrap-dev",
+        "bootstrap-staging",
+        "bootstrap-prod",
+    ]
+
+
+# A Terraform lock error as the emulator runs produce it (tests/support/accounts.py releases
+# such a lock only when the step that failed created it).
+LOCK_ERROR = """Acquiring state lock. This may take a few moments...
+╷
+│ Error: Error acquiring the state lock
+│
+│ Error message: operation error DynamoDB: PutItem, https response error
+│ StatusCode: 400, RequestID: 9fda5916-b4b0-4ab4-a26d-51e82806a002,
+│ ConditionalCheckFailedException: The conditional request failed
+│ Lock Info:
+│   ID:        3e3f1e9e-9196-3a93-288d-7d1ae4a39dde
+│   Path:      acme-platform-222222222222-tfstate/staging/platform.tfstate
+│   Operation: OperationTypePlan
+│   Who:       root@vm
+│   Version:   1.11.4
+│   Created:   2026-11-25 10:40:38.412367124 +0000 UTC
+│   Info:
+╵
+"""
+
+
+def test_the_harness_reads_the_lock_a_lock_error_names():
+    from datetime import UTC, datetime
+
+    from tests.support.accounts import lock_in_error
+
+    lock_id, bucket, key, created = lock_in_error(LOCK_ERROR)
+    assert (lock_id, bucket, key) == (
+        "3e3f1e9e-9196-3a93-288d-7d1ae4a39dde",
+        "acme-platform-222222222222-tfstate",
+        "staging/platform.tfstate",
+    )
+    assert created == datetime(2026, 11, 25, 10, 40, 38, 412367, tzinfo=UTC).timestamp()
+    assert lock_in_error("Error: AWS account ID not allowed: 222222222222") is None

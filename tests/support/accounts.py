@@ -1,0 +1,427 @@
+"""Three AWS accounts on one local emulator, deployed the way a platform team deploys AWS.
+
+The roots under terraform/ are used exactly as committed, through the same make targets;
+they are pointed at the emulator from outside only:
+
+- AWS_ENDPOINT_URL: the AWS provider (5.100) and the S3 backend send every call there;
+  with an IP-address endpoint the SDK addresses S3 buckets path-style by itself.
+- Credentials of a CI role session in the "tooling" account (the emulator takes a 12-digit
+  access key id as the account, and an assumed role's session as the role's account). The
+  bootstrap assumes OrganizationAccountAccessRole, the environments their deploy roles, as
+  their committed files say.
+- TF_VAR_* for what the emulator cannot do (EMULATOR_VARIABLES), each a variable of the root
+  with a safe default for AWS.
+- DEPLOY_TERRAFORM_DIR: a copy of terraform/ (byte for byte), so that `make publish` and
+  `make promote` can rewrite release files without touching the repository's; and
+  DEPLOY_WORK_DIR: terraform working data, plans and bootstrap state of this run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.support.emulator import free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+REGION = "eu-west-1"
+ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
+TOOLING_ACCOUNT = "999999999999"
+CI_ROLE = f"arn:aws:iam::{TOOLING_ACCOUNT}:role/acme-platform-ci"
+NAME_PREFIX = "acme-platform"
+# What the emulator cannot do, switched off from outside (never by editing a root):
+EMULATOR_VARIABLES = {
+    # ministack's DescribeAlarms answers without most fields: every plan would show a diff.
+    "TF_VAR_alarms_enabled": "false",
+    # The emulator speaks plain http: cross-account reads of the artifact bucket can't be TLS.
+    "TF_VAR_artifact_bucket_requires_tls": "false",
+}
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def state_bucket(env: str) -> str:
+    return f"{NAME_PREFIX}-{ACCOUNTS[env]}-tfstate"
+
+
+def artifact_bucket(env: str) -> str:
+    return f"{NAME_PREFIX}-{ACCOUNTS[env]}-artifacts"
+
+
+def deploy_role(env: str) -> str:
+    return f"arn:aws:iam::{ACCOUNTS[env]}:role/{NAME_PREFIX}-deploy-{env}"
+
+
+@dataclass
+class Step:
+    """One command of the scenario and what it answered."""
+
+    name: str
+    args: list[str]
+    returncode: int
+    output: str
+    seconds: float
+    started_at: float = 0.0
+
+    def __str__(self) -> str:
+        return f"{self.name}: `{' '.join(self.args)}` -> {self.returncode}\n{self.output[-5000:]}"
+
+
+class StepFailed(AssertionError):
+    pass
+
+
+@dataclass
+class Accounts:
+    """The emulator, the copy of terraform/ and a command runner with the scenario's environment."""
+
+    base: Path
+    port: int = field(default_factory=free_port)
+    steps: list[Step] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _states: dict[str, Any] = field(default_factory=dict)
+    orphaned_locks: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def terraform_dir(self) -> Path:
+        return self.base / "repo" / "terraform"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.base / "work"
+
+    @property
+    def emulator_env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "EMULATOR_PORT": str(self.port),
+            "EMULATOR_STATE_DIR": str(self.base / "emulator"),
+        }
+
+    # --- setup ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        started = time.perf_counter()
+        subprocess.run(
+            [PY, "-m", "tools.emulator", "start"],
+            cwd=REPO_ROOT,
+            env=self.emulator_env,
+            check=True,
+            capture_output=True,
+        )
+        shutil.copytree(
+            REPO_ROOT / "terraform",
+            self.terraform_dir,
+            ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"),
+        )
+        sts = self.client("sts", TOOLING_ACCOUNT)
+        creds = sts.assume_role(RoleArn=CI_ROLE, RoleSessionName="platform-ci-tests")
+        self.credentials = {
+            "AWS_ACCESS_KEY_ID": creds["Credentials"]["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": creds["Credentials"]["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": creds["Credentials"]["SessionToken"],
+        }
+        self.timings["setup: emulator, copy, CI session"] = time.perf_counter() - started
+
+    def stop(self) -> None:
+        subprocess.run(
+            [PY, "-m", "tools.emulator", "stop"],
+            cwd=REPO_ROOT,
+            env=self.emulator_env,
+            check=False,
+            capture_output=True,
+        )
+
+    # --- running commands -------------------------------------------------------------------
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The caller's environment without any AWS, Terraform-variable or deploy setting of
+        its own, plus the emulator, the CI session and this run's directories."""
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "TF_VAR_", "DEPLOY_", "TF_CLI_ARGS", "TF_WORKSPACE"))
+            and k not in ("TF_DATA_DIR", "CONFIRM", "ENV", "FROM", "TO", "MANIFEST")
+        }
+        return {
+            **inherited,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            **self.credentials,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": str(self.base / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(self.base / "no-aws-credentials"),
+            "DEPLOY_TERRAFORM_DIR": str(self.terraform_dir),
+            "DEPLOY_WORK_DIR": str(self.work_dir),
+            **EMULATOR_VARIABLES,
+            **(extra or {}),
+        }
+
+    def run(
+        self,
+        name: str,
+        args: Sequence[str],
+        extra_env: Mapping[str, str] | None = None,
+        expect: int | None = 0,
+        timeout: float = 900,
+        recover: bool = True,
+    ) -> Step:
+        step = self._run_once(name, args, extra_env, timeout)
+        if recover and step.returncode != 0 and self._release_orphaned_lock(step):
+            step = self._run_once(
+                f"{name} (after releasing its orphaned lock)", args, extra_env, timeout
+            )
+        if expect is not None and step.returncode != expect:
+            raise StepFailed(f"expected exit {expect}\n{step}")
+        return step
+
+    def _run_once(
+        self,
+        name: str,
+        args: Sequence[str],
+        extra_env: Mapping[str, str] | None,
+        timeout: float,
+    ) -> Step:
+        started_at = time.time()
+        started = time.perf_counter()
+        log = self.base / "logs" / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".log")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        debug = {}
+        if os.environ.get("ACCOUNTS_TF_LOG"):
+            debug = {"TF_LOG": os.environ["ACCOUNTS_TF_LOG"], "TF_LOG_PATH": f"{log}.tf"}
+        proc = subprocess.run(
+            list(args),
+            cwd=REPO_ROOT,
+            env=self.env({**debug, **(extra_env or {})}),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        step = Step(
+            name,
+            list(args),
+            proc.returncode,
+            _ANSI.sub("", proc.stdout + proc.stderr),
+            time.perf_counter() - started,
+            started_at,
+        )
+        with self._lock:
+            self.steps.append(step)
+            self.timings[name] = step.seconds
+        log.write_text(f"{step.name}: `{' '.join(step.args)}` -> {step.returncode}\n{step.output}")
+        return step
+
+    def _release_orphaned_lock(self, step: Step) -> bool:
+        """A lock the failed step itself left behind, released as `terraform force-unlock` would.
+
+        Seen on this emulator under load: a connection fails after the emulator has stored the
+        DynamoDB lock item, the SDK retries the conditional PutItem, the retry finds the item,
+        and Terraform reports its own lock as held by someone else and leaves it. Only a lock
+        created after the step started is released (never one another operation holds), and
+        every release is recorded in `orphaned_locks`."""
+        held = lock_in_error(step.output)
+        if held is None:
+            return False
+        lock_id, bucket, key, created_at = held
+        if created_at < step.started_at - 1:
+            return False
+        account = bucket.split("-")[-2]
+        ddb = self.client("dynamodb", account)
+        ddb.delete_item(
+            TableName=f"{NAME_PREFIX}-tfstate-lock",
+            Key={"LockID": {"S": f"{bucket}/{key}"}},
+            ConditionExpression="contains(Info, :id)",
+            ExpressionAttributeValues={":id": {"S": lock_id}},
+        )
+        s3 = self.client("s3", account)
+        try:
+            body = s3.get_object(Bucket=bucket, Key=f"{key}.tflock")["Body"].read()
+            if lock_id in body.decode():
+                s3.delete_object(Bucket=bucket, Key=f"{key}.tflock")
+        except s3.exceptions.NoSuchKey:
+            pass
+        with self._lock:
+            self.orphaned_locks.append(
+                {"step": step.name, "lock": lock_id, "path": f"{bucket}/{key}"}
+            )
+        return True
+
+    def make(
+        self,
+        name: str,
+        *args: str,
+        extra_env: Mapping[str, str] | None = None,
+        expect: int | None = 0,
+        recover: bool = True,
+    ) -> Step:
+        """A make target, as a person runs it. The virtualenv is the one running these tests:
+        `-o` keeps make from rebuilding it should pyproject.toml change meanwhile."""
+        checksum = subprocess.run(
+            ["cksum", "pyproject.toml"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()[0]
+        stamp = f".venv/.installed-{checksum}"
+        return self.run(
+            name, ["make", "-s", "-o", stamp, *args], extra_env, expect, recover=recover
+        )
+
+    def terraform(
+        self,
+        name: str,
+        env: str,
+        *args: str,
+        work_dir: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        expect: int | None = 0,
+    ) -> Step:
+        """terraform itself in ENV's root, with the working data `make init ENV` made."""
+        data = (work_dir or self.work_dir) / "terraform" / env
+        root = self.terraform_dir / "environments" / env
+        return self.run(
+            name,
+            [str(REPO_ROOT / "tools" / "tf"), f"-chdir={root}", *args],
+            {"TF_DATA_DIR": str(data), "TF_INPUT": "0", **(extra_env or {})},
+            expect,
+        )
+
+    def timed(self, name: str, action: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            return action()
+        finally:
+            with self._lock:
+                self.timings[name] = time.perf_counter() - started
+
+    # --- reading the accounts ---------------------------------------------------------------
+
+    def client(self, service: str, account: str) -> Any:
+        """A client acting as the account's root (12-digit access key id)."""
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id=account,
+            aws_secret_access_key="test",  # noqa: S106 - the emulator's
+        )
+
+    def release(self, env: str) -> dict[str, Any]:
+        return json.loads(self.release_path(env).read_text())
+
+    def release_path(self, env: str) -> Path:
+        return self.terraform_dir / "environments" / env / "release.json"
+
+    def state(self, env: str) -> dict[str, Any]:
+        """The environment's state as `terraform show -json` gives it (read once)."""
+        if env not in self._states:
+            step = self.terraform(f"{env}: show state", env, "show", "-json")
+            self._states[env] = json.loads(step.output[step.output.index("{") :])
+        return self._states[env]
+
+    def running_code(self, env: str) -> dict[str, str]:
+        """CodeSha256 of each function's live alias, and of the layer they use."""
+        lam = self.client("lambda", ACCOUNTS[env])
+        found: dict[str, str] = {}
+        layers = set()
+        for name, function in (
+            ("orders_api", f"orders-{env}-orders-api"),
+            ("order_processor", f"orders-{env}-order-processor"),
+            ("notifier", f"orders-{env}-notifier"),
+        ):
+            config = lam.get_function(FunctionName=function, Qualifier="live")["Configuration"]
+            found[name] = config["CodeSha256"]
+            layers.update(layer["Arn"] for layer in config["Layers"])
+        assert len(layers) == 1, layers
+        found["layer"] = lam.get_layer_version_by_arn(Arn=layers.pop())["Content"]["CodeSha256"]
+        return found
+
+
+def lock_in_error(output: str) -> tuple[str, str, str, float] | None:
+    """(lock id, bucket, key, created epoch) of the lock a "state lock" error names."""
+    if "Error acquiring the state lock" not in output:
+        return None
+    fields = {
+        label: re.search(rf"(?m)^\W*{label}:[ \t]+(\S+(?: \S+)?)", output)
+        for label in ("ID", "Path", "Created")
+    }
+    if not all(fields.values()):
+        return None
+    lock_id = fields["ID"].group(1).split()[0]
+    bucket, key = fields["Path"].group(1).split()[0].split("/", 1)
+    created = datetime.fromisoformat(fields["Created"].group(1)[:26]).replace(tzinfo=UTC)
+    return lock_id, bucket, key, created.timestamp()
+
+
+def managed_resources(state: dict[str, Any]) -> list[dict[str, Any]]:
+    def walk(module: dict[str, Any]):
+        yield from module.get("resources", [])
+        for child in module.get("child_modules", []):
+            yield from walk(child)
+
+    root = state.get("values", {}).get("root_module", {})
+    return [r for r in walk(root) if r["mode"] == "managed"]
+
+
+def build(out: Path, epoch: str | None = None) -> dict[str, Any]:
+    """The arm64 build (what AWS runs) into OUT, sharing the repository's dependency cache."""
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = epoch
+    subprocess.run(
+        [
+            PY,
+            "-m",
+            "tools.build",
+            "--arch",
+            "arm64",
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(REPO_ROOT / "dist" / ".cache"),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return json.loads((out / "arm64" / "manifest.json").read_text())
+
+
+def in_parallel(*actions: Callable[[], Any]) -> list[Any]:
+    """Run the actions in threads; re-raise the first failure after all have ended."""
+    results: list[Any] = [None] * len(actions)
+    errors: list[BaseException] = []
+
+    def run(index: int, action: Callable[[], Any]) -> None:
+        try:
+            results[index] = action()
+        except BaseException as error:  # reported below, after every thread has ended
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
