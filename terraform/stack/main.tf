@@ -163,6 +163,11 @@ resource "aws_lambda_layer_version" "shared" {
 
   compatible_runtimes      = [var.lambda_runtime]
   compatible_architectures = [var.lambda_architecture]
+
+  # New code: the new version exists before the functions move to it.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 module "orders_api" {
