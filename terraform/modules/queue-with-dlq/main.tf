@@ -5,7 +5,9 @@ data "aws_caller_identity" "current" {}
 locals {
   base_name  = trimsuffix(var.name, ".fifo")
   dlq_name   = var.fifo ? "${local.base_name}-dlq.fifo" : "${local.base_name}-dlq"
-  queue_arn  = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${var.name}"
+  arn_prefix = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+  queue_arn  = "${local.arn_prefix}:${var.name}"
+  dlq_arn    = "${local.arn_prefix}:${local.dlq_name}"
   visibility = coalesce(var.visibility_timeout_seconds, 6 * var.consumer_timeout_seconds)
   use_kms    = var.kms_key_arn != null
 }
@@ -27,6 +29,11 @@ resource "aws_sqs_queue" "dlq" {
     sourceQueueArns   = [local.queue_arn]
   }) : null
 
+  # Inline, not an aws_sqs_queue_policy: every SQS write waits ~25 s for its attributes to
+  # settle (the provider's waiter, on AWS too), so a separate policy resource would add a
+  # third wait to the DLQ -> queue chain.
+  policy = data.aws_iam_policy_document.queue["dlq"].json
+
   tags = var.tags
 }
 
@@ -47,13 +54,15 @@ resource "aws_sqs_queue" "this" {
     maxReceiveCount     = var.max_receive_count
   })
 
+  policy = data.aws_iam_policy_document.queue["main"].json
+
   tags = var.tags
 }
 
 data "aws_iam_policy_document" "queue" {
   for_each = {
-    main = { arn = aws_sqs_queue.this.arn, senders = var.allowed_senders }
-    dlq  = { arn = aws_sqs_queue.dlq.arn, senders = var.dlq_allowed_senders }
+    main = { arn = local.queue_arn, senders = var.allowed_senders }
+    dlq  = { arn = local.dlq_arn, senders = var.dlq_allowed_senders }
   }
 
   statement {
@@ -91,14 +100,20 @@ data "aws_iam_policy_document" "queue" {
   }
 }
 
-resource "aws_sqs_queue_policy" "this" {
-  queue_url = aws_sqs_queue.this.id
-  policy    = data.aws_iam_policy_document.queue["main"].json
+# Earlier versions of this module attached the policies as separate resources; the queues now
+# carry them, so those are only forgotten (destroying one would clear the queue's policy).
+removed {
+  from = aws_sqs_queue_policy.this
+  lifecycle {
+    destroy = false
+  }
 }
 
-resource "aws_sqs_queue_policy" "dlq" {
-  queue_url = aws_sqs_queue.dlq.id
-  policy    = data.aws_iam_policy_document.queue["dlq"].json
+removed {
+  from = aws_sqs_queue_policy.dlq
+  lifecycle {
+    destroy = false
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {

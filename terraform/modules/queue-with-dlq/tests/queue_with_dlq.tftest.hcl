@@ -59,6 +59,14 @@ run "secure_defaults" {
     condition     = data.aws_iam_policy_document.queue["main"].statement[0].effect == "Deny" && one(data.aws_iam_policy_document.queue["main"].statement[0].condition).variable == "aws:SecureTransport"
     error_message = "the queue policy denies non-TLS access"
   }
+  assert {
+    condition     = aws_sqs_queue.this.policy == data.aws_iam_policy_document.queue["main"].json && aws_sqs_queue.dlq.policy == data.aws_iam_policy_document.queue["dlq"].json
+    error_message = "each queue carries its own policy document"
+  }
+  assert {
+    condition     = data.aws_iam_policy_document.queue["main"].statement[0].resources == toset(["arn:aws:sqs:eu-west-1:123456789012:orders"]) && data.aws_iam_policy_document.queue["dlq"].statement[0].resources == toset(["arn:aws:sqs:eu-west-1:123456789012:orders-dlq"])
+    error_message = "each policy names its own queue's ARN"
+  }
 }
 
 run "fifo_queues" {
