@@ -45,6 +45,17 @@ class StackError(RuntimeError):
     """A step failed; the message says what to do next."""
 
 
+class EmulatorConflict(StackError):
+    """The emulator holds an object that the Terraform state lacks.
+
+    Seen under load: the emulator performs a create but its answer is lost, the provider
+    retries, and the retry is refused with "already exists". The object then exists outside
+    the state, and applying again meets the same refusal."""
+
+
+CONFLICT_MARKERS = ("already exists", "ResourceConflictException", "ResourceInUseException")
+
+
 def host_architecture() -> str:
     machine = platform.machine().lower()
     return "arm64" if machine in ("aarch64", "arm64") else "x86_64"
@@ -168,8 +179,9 @@ class Stack:
         return result.manifest
 
     def terraform(
-        self, *args: str, capture: bool = False, check: bool = True
+        self, *args: str, capture: bool = False, stderr: bool = False, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
+        """Run terraform on the local root; `capture` keeps both streams, `stderr` only that."""
         env = {
             **os.environ,
             **self.aws_env,
@@ -182,7 +194,8 @@ class Stack:
             [str(TF), f"-chdir={LOCAL_ROOT}", *args],
             env=env,
             text=True,
-            capture_output=capture,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.PIPE if capture or stderr else None,
             check=False,
         )
         if check and proc.returncode != 0:
@@ -215,7 +228,25 @@ class Stack:
         )
 
     def apply(self) -> None:
-        self.terraform("apply", "-auto-approve", "-no-color", "-parallelism=30")
+        # Progress streams to the terminal; errors are kept to tell a conflict apart.
+        proc = self.terraform(
+            "apply", "-auto-approve", "-no-color", "-parallelism=30", stderr=True, check=False
+        )
+        sys.stderr.write(proc.stderr)
+        if proc.returncode == 0:
+            return
+        if any(marker in proc.stderr for marker in CONFLICT_MARKERS):
+            raise EmulatorConflict(
+                f"terraform apply failed (exit {proc.returncode}): the emulator already holds an "
+                "object the Terraform state does not know (a create it answered too late, "
+                "under load). Its state lives in memory: `make down && make up` builds the "
+                "stack again from nothing."
+            )
+        raise StackError(
+            f"terraform apply failed (exit {proc.returncode}).\n{proc.stderr[-3000:]}\n"
+            "The state is kept in the emulator: fix the cause and run `make up` again to "
+            "continue from where it stopped; `make clean` starts from nothing."
+        )
 
     def plan_is_empty(self) -> bool:
         proc = self.terraform(
@@ -294,7 +325,14 @@ class Stack:
             "see `make logs`"
         )
 
-    def up(self, smoke: bool = True) -> dict[str, Any]:
+    def _run(self, steps: list[tuple[str, Callable[[], Any]]]) -> None:
+        for index, (name, action) in enumerate(steps, start=1):
+            self.say(f"[{index}/7] {name}")
+            self._step(name, action)
+
+    def up(self, smoke: bool = True, rebuild_on_conflict: bool = True) -> dict[str, Any]:
+        """Bring the stack up. An apply refused by an emulator-side conflict (see
+        EmulatorConflict) is retried once on a new emulator, which starts from nothing."""
         total = time.perf_counter()
         steps: list[tuple[str, Callable[[], Any]]] = [
             ("emulator", self.start_emulator),
@@ -303,9 +341,14 @@ class Stack:
             ("init", self.init),
             ("apply", self.apply),
         ]
-        for index, (name, action) in enumerate(steps, start=1):
-            self.say(f"[{index}/7] {name}")
-            self._step(name, action)
+        try:
+            self._run(steps)
+        except EmulatorConflict as conflict:
+            if not rebuild_on_conflict:
+                raise
+            self.say(f"{conflict}\n    Doing that now, once: stopping the emulator.")
+            self.stop_emulator()
+            self._run(steps)
         outputs = self.outputs()
         self.say("[6/7] seed stock and customers")
         count = self._step("seed", lambda: self.seed(outputs))
