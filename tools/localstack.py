@@ -330,7 +330,7 @@ class Stack:
             self.say(f"[{index}/7] {name}")
             self._step(name, action)
 
-    def up(self, smoke: bool = True, rebuild_on_conflict: bool = True) -> dict[str, Any]:
+    def up(self, smoke: bool = True) -> dict[str, Any]:
         """Bring the stack up. An apply refused by an emulator-side conflict (see
         EmulatorConflict) is retried once on a new emulator, which starts from nothing."""
         total = time.perf_counter()
@@ -344,8 +344,6 @@ class Stack:
         try:
             self._run(steps)
         except EmulatorConflict as conflict:
-            if not rebuild_on_conflict:
-                raise
             self.say(f"{conflict}\n    Doing that now, once: stopping the emulator.")
             self.stop_emulator()
             self._run(steps)
