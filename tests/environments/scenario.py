@@ -320,11 +320,26 @@ def _racing_applies(a: Accounts, r: dict[str, Any]) -> None:
     )
     first.start()
     held: dict[str, Any] = {}
-    deadline = time.monotonic() + 120
+    state_path = f"{state_bucket('prod')}/prod/platform.tfstate"
+    deadline = time.monotonic() + 180
+    locked_since: float | None = None
     while first.is_alive() and time.monotonic() < deadline:
         try:
             s3.head_object(Bucket=state_bucket("prod"), Key=lock_key)
+            item = ddb.get_item(
+                TableName="acme-platform-tfstate-lock", Key={"LockID": {"S": state_path}}
+            )
         except Exception:  # not there yet
+            item = {}
+        if "Item" not in item:
+            locked_since = None
+            time.sleep(0.1)
+            continue
+        # Both locks held for a moment: operator 1 is past acquiring them. An acquisition the
+        # emulator spoils (see Accounts._release_orphaned_lock) fails within that moment and
+        # is retried by the harness, so operator 2 must not start before.
+        locked_since = locked_since or time.monotonic()
+        if time.monotonic() - locked_since < 1.5:
             time.sleep(0.1)
             continue
         held["s3 lock file"] = True
