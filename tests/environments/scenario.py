@@ -137,32 +137,16 @@ def run(accounts: Accounts) -> Scenario:
         a.timed("dev: bootstrap", lambda: bootstrap("dev"))
         builds_done.wait()
         staging_seeded.wait()
-        before = a.release_path("staging").read_bytes()
-        r["promote from nothing"] = a.make(
-            "promote dev -> staging (dev runs nothing)",
-            "promote",
-            "FROM=dev",
-            "TO=staging",
-            expect=None,
-        )
-        r["promote from nothing left staging's release"] = (
-            a.release_path("staging").read_bytes() == before
+        r["promote from nothing"], r["promote from nothing left staging's release"] = (
+            _refused_promotion(a, "dev", "staging", "dev runs nothing")
         )
         publish("B")
         r["dev release after publish"] = a.release("dev")
         a.timed("dev: first deploy", lambda: first_deploy("dev", "build B"))
         # A newer build published but not applied: dev pins A and runs B.
         publish("A")
-        before = a.release_path("staging").read_bytes()
-        r["promote unapplied"] = a.make(
-            "promote dev -> staging (dev pins A, runs B)",
-            "promote",
-            "FROM=dev",
-            "TO=staging",
-            expect=None,
-        )
-        r["promote unapplied left staging's release"] = (
-            a.release_path("staging").read_bytes() == before
+        r["promote unapplied"], r["promote unapplied left staging's release"] = _refused_promotion(
+            a, "dev", "staging", "dev pins A, runs B"
         )
         publish("B")  # back to what dev runs
 
@@ -194,6 +178,20 @@ def run(accounts: Accounts) -> Scenario:
     )
     a.timings["scenario total"] = time.perf_counter() - total
     return scenario
+
+
+def _refused_promotion(a: Accounts, source: str, target: str, why: str) -> tuple[Step, bool]:
+    """A promotion expected to be refused: its step, and whether TO's release file is
+    byte for byte what it was (a refusal must pin nothing)."""
+    before = a.release_path(target).read_bytes()
+    step = a.make(
+        f"promote {source} -> {target} ({why})",
+        "promote",
+        f"FROM={source}",
+        f"TO={target}",
+        expect=None,
+    )
+    return step, a.release_path(target).read_bytes() == before
 
 
 def _locks_held(a: Accounts, env: str) -> list[str]:
@@ -277,11 +275,9 @@ def _promotion_chain(scenario: Scenario) -> None:
     api = build_b["artifacts"]["orders_api"]
     key = f"artifacts/orders_api/{api['sha256']}.zip"
     s3_staging.put_object(Bucket=artifact_bucket("staging"), Key=key, Body=b"not the build")
-    before = a.release_path("prod").read_bytes()
-    r["promote corrupt"] = a.make(
-        "promote staging -> prod (corrupt bytes)", "promote", "FROM=staging", "TO=prod", expect=None
+    r["promote corrupt"], r["promote corrupt left prod's release"] = _refused_promotion(
+        a, "staging", "prod", "corrupt bytes"
     )
-    r["promote corrupt left prod's release"] = a.release_path("prod").read_bytes() == before
     r["promote corrupt prod objects"] = sorted(
         o["Key"]
         for o in a.client("s3", ACCOUNTS["prod"])
