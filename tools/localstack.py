@@ -243,7 +243,7 @@ class Stack:
                 "stack again from nothing."
             )
         raise StackError(
-            f"terraform apply failed (exit {proc.returncode}).\n{proc.stderr[-3000:]}\n"
+            f"terraform apply failed (exit {proc.returncode}); its errors are above.\n"
             "The state is kept in the emulator: fix the cause and run `make up` again to "
             "continue from where it stopped; `make clean` starts from nothing."
         )

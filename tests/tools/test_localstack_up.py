@@ -85,12 +85,14 @@ def test_a_second_conflict_stops_with_what_to_do(tmp_path: Path) -> None:
 
 
 def test_any_other_apply_failure_keeps_the_stack_and_says_how_to_continue(
-    tmp_path: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = RecordingStack(tmp_path, [(1, MISSING_ROLE)])
 
-    with pytest.raises(localstack.StackError, match="no such role") as raised:
+    with pytest.raises(localstack.StackError, match="errors are above") as raised:
         stack.up(smoke=False)
+
+    assert "no such role" in capsys.readouterr().err
 
     assert not isinstance(raised.value, localstack.EmulatorConflict)
     assert "stop" not in stack.calls
