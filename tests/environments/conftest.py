@@ -28,5 +28,5 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[multi_account
         print(f"\n[accounts] step durations (s), logs in {accounts.base / 'logs'}:")
         for name, seconds in timings.items():
             print(f"[accounts]   {seconds:7.1f}  {name}")
-        for lock in accounts.orphaned_locks:
-            print(f"[accounts] released an orphaned lock (emulator connection retry): {lock}")
+        for repair in accounts.repairs:
+            print(f"[accounts] repaired after the emulator lost an answer: {repair}")

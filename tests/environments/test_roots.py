@@ -245,3 +245,76 @@ def test_the_harness_reads_the_lock_a_lock_error_names():
     )
     assert created == datetime(2026, 11, 25, 10, 40, 38, 412367, tzinfo=UTC).timestamp()
     assert lock_in_error("Error: AWS account ID not allowed: 222222222222") is None
+
+
+# From a failed `make apply ENV=dev` (2026-11-25): the emulator created the notifier's alias,
+# its answer was lost, and the SDK's retry was refused.
+ALIAS_ERROR = (
+    "module.platform.module.notifier.aws_lambda_function.this: Creating...\n"
+    "module.platform.module.notifier.aws_lambda_function.this: "
+    "Creation complete after 5s [id=orders-dev-notifier]\n"
+    "module.platform.module.orders_api.aws_lambda_function.this: "
+    "Creation complete after 5s [id=orders-dev-orders-api]\n"
+    "module.platform.module.notifier.aws_lambda_alias.this: Creating...\n"
+    "Releasing state lock. This may take a few moments...\n"
+    "╷\n"
+    "│ Error: creating Lambda Alias (live): operation error Lambda: CreateAlias, https response "
+    "error StatusCode: 409, RequestID: 8b35552c-174c-42a9-b2bd-606c049be7b4, "
+    "ResourceConflictException: Alias already exists: live\n"
+    "│ \n"
+    "│   with module.platform.module.notifier.aws_lambda_alias.this,\n"
+    '│   on ../../modules/lambda/main.tf line 216, in resource "aws_lambda_alias" "this":\n'
+    '│  216: resource "aws_lambda_alias" "this" {\n'
+    "╵\n"
+)
+
+
+def test_the_harness_finds_the_alias_an_apply_created_but_was_refused_on_retry():
+    from tests.support.accounts import orphaned_alias
+
+    assert orphaned_alias(ALIAS_ERROR) == ("orders-dev-notifier", "live")
+
+
+def test_the_harness_leaves_an_alias_on_a_function_the_apply_did_not_create():
+    from tests.support.accounts import orphaned_alias
+
+    existing_function = "\n".join(
+        line for line in ALIAS_ERROR.splitlines() if "notifier.aws_lambda_function" not in line
+    )
+    assert orphaned_alias(existing_function) is None
+    assert orphaned_alias(LOCK_ERROR) is None
+
+
+def test_the_harness_deletes_the_orphaned_alias_and_records_the_repair(tmp_path, moto_endpoint):
+    import io
+    import zipfile
+
+    from tests.support.accounts import ACCOUNTS, Accounts, Step
+
+    accounts = Accounts(tmp_path, port=int(moto_endpoint.rsplit(":", 1)[1]))
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    role = accounts.client("iam", ACCOUNTS["dev"]).create_role(
+        RoleName="orphaned-alias-test", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    lam = accounts.client("lambda", ACCOUNTS["dev"])
+    lam.create_function(
+        FunctionName="orders-dev-notifier",
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
+    lam.create_alias(FunctionName="orders-dev-notifier", Name="live", FunctionVersion="$LATEST")
+    failed = Step("dev: apply", ["make", "apply", "ENV=dev"], 1, ALIAS_ERROR, 1.0)
+
+    assert accounts._repair_lost_answer(failed)
+
+    assert lam.list_aliases(FunctionName="orders-dev-notifier")["Aliases"] == []
+    assert accounts.repairs == [
+        {
+            "step": "dev: apply",
+            "repair": "deleted alias live of orders-dev-notifier, which it had created",
+        }
+    ]

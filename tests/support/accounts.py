@@ -93,7 +93,8 @@ class Accounts:
     credentials: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _states: dict[str, Any] = field(default_factory=dict)
-    orphaned_locks: list[dict[str, str]] = field(default_factory=list)
+    # What the runner repaired after the emulator lost an answer, one entry per repair.
+    repairs: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def endpoint(self) -> str:
@@ -185,10 +186,8 @@ class Accounts:
         recover: bool = True,
     ) -> Step:
         step = self._run_once(name, args, extra_env, timeout)
-        if recover and step.returncode != 0 and self._release_orphaned_lock(step):
-            step = self._run_once(
-                f"{name} (after releasing its orphaned lock)", args, extra_env, timeout
-            )
+        if recover and step.returncode != 0 and self._repair_lost_answer(step):
+            step = self._run_once(f"{name} (after a repair)", args, extra_env, timeout)
         if expect is not None and step.returncode != expect:
             raise StepFailed(f"expected exit {expect}\n{step}")
         return step
@@ -230,14 +229,20 @@ class Accounts:
         log.write_text(f"{step.name}: `{' '.join(step.args)}` -> {step.returncode}\n{step.output}")
         return step
 
-    def _release_orphaned_lock(self, step: Step) -> bool:
-        """A lock the failed step itself left behind, released as `terraform force-unlock` would.
+    def _repair_lost_answer(self, step: Step) -> bool:
+        """Undo what the failed step itself created but never heard back about.
 
-        Seen on this emulator under load: a connection fails after the emulator has stored the
-        DynamoDB lock item, the SDK retries the conditional PutItem, the retry finds the item,
-        and Terraform reports its own lock as held by someone else and leaves it. Only a lock
-        created after the step started is released (never one another operation holds), and
-        every release is recorded in `orphaned_locks`."""
+        Seen on this emulator under load: a connection fails after the emulator has performed
+        a create, the SDK retries it, and the retry is refused because the thing exists. The
+        step then fails on its own work. Each repair is what an operator would do by hand, is
+        limited to what the step created, and is recorded in `repairs`."""
+        return self._release_orphaned_lock(step) or self._delete_orphaned_alias(step)
+
+    def _release_orphaned_lock(self, step: Step) -> bool:
+        """A lock the failed step itself left behind, released as `terraform force-unlock` would:
+        the retried conditional PutItem found the lock item the first attempt stored, and
+        Terraform reported its own lock as held by someone else. Only a lock created after the
+        step started is released, never one another operation holds."""
         held = lock_in_error(step.output)
         if held is None:
             return False
@@ -259,11 +264,24 @@ class Accounts:
                 s3.delete_object(Bucket=bucket, Key=f"{key}.tflock")
         except s3.exceptions.NoSuchKey:
             pass
-        with self._lock:
-            self.orphaned_locks.append(
-                {"step": step.name, "lock": lock_id, "path": f"{bucket}/{key}"}
-            )
+        self._record_repair(step, f"released its state lock {lock_id} on {bucket}/{key}")
         return True
+
+    def _delete_orphaned_alias(self, step: Step) -> bool:
+        """An alias the failed apply created on a function it created, refused on the retry: it
+        is in no state, so it is deleted and the apply creates it again."""
+        orphan = orphaned_alias(step.output)
+        env = next((arg[4:] for arg in step.args if arg.startswith("ENV=")), None)
+        if orphan is None or env not in ACCOUNTS:
+            return False
+        function, alias = orphan
+        self.client("lambda", ACCOUNTS[env]).delete_alias(FunctionName=function, Name=alias)
+        self._record_repair(step, f"deleted alias {alias} of {function}, which it had created")
+        return True
+
+    def _record_repair(self, step: Step, what: str) -> None:
+        with self._lock:
+            self.repairs.append({"step": step.name, "repair": what})
 
     def make(
         self,
@@ -369,6 +387,25 @@ def lock_in_error(output: str) -> tuple[str, str, str, float] | None:
     bucket, key = fields["Path"].group(1).split()[0].split("/", 1)
     created = datetime.fromisoformat(fields["Created"].group(1)[:26]).replace(tzinfo=UTC)
     return lock_id, bucket, key, created.timestamp()
+
+
+def orphaned_alias(output: str) -> tuple[str, str] | None:
+    """(function, alias) when an apply failed creating an alias that already existed on a
+    function the same apply had just created: only the apply itself can have made it."""
+    refused = re.search(
+        r"Error: creating Lambda Alias \((?P<alias>[^)]+)\).*?Alias already exists.*?"
+        r"with (?P<module>\S+)\.aws_lambda_alias\.",
+        output,
+        re.S,
+    )
+    if refused is None:
+        return None
+    created = re.search(
+        rf"(?m)^{re.escape(refused['module'])}\.aws_lambda_function\.\w+: "
+        r"Creation complete after \S+ \[id=(?P<function>[^\]]+)\]",
+        output,
+    )
+    return None if created is None else (created["function"], refused["alias"])
 
 
 def managed_resources(state: dict[str, Any]) -> list[dict[str, Any]]:
