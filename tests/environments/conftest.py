@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,4 +30,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[multi_account
         for name, seconds in timings.items():
             print(f"[accounts]   {seconds:7.1f}  {name}")
         for repair in accounts.repairs:
-            print(f"[accounts] repaired after the emulator lost an answer: {repair}")
+            # A warning, not a print: it reaches the summary even under xdist's capture.
+            warnings.warn(
+                f"the emulator lost an answer in {repair['step']!r}; "
+                f"the harness {repair['repair']}",
+                stacklevel=1,
+            )

@@ -315,6 +315,6 @@ def test_the_harness_deletes_the_orphaned_alias_and_records_the_repair(tmp_path,
     assert accounts.repairs == [
         {
             "step": "dev: apply",
-            "repair": "deleted alias live of orders-dev-notifier, which it had created",
+            "repair": "deleted alias live of orders-dev-notifier, created by the step",
         }
     ]

@@ -264,7 +264,7 @@ class Accounts:
                 s3.delete_object(Bucket=bucket, Key=f"{key}.tflock")
         except s3.exceptions.NoSuchKey:
             pass
-        self._record_repair(step, f"released its state lock {lock_id} on {bucket}/{key}")
+        self._record_repair(step, f"released the state lock {lock_id} on {bucket}/{key}")
         return True
 
     def _delete_orphaned_alias(self, step: Step) -> bool:
@@ -276,7 +276,7 @@ class Accounts:
             return False
         function, alias = orphan
         self.client("lambda", ACCOUNTS[env]).delete_alias(FunctionName=function, Name=alias)
-        self._record_repair(step, f"deleted alias {alias} of {function}, which it had created")
+        self._record_repair(step, f"deleted alias {alias} of {function}, created by the step")
         return True
 
     def _record_repair(self, step: Step, what: str) -> None:
