@@ -75,4 +75,5 @@ def test_libraries_import_what_the_function_loaded_but_none_of_our_code(tmp_path
     )
 
     assert not marker.exists()
+    assert result["unimportable"] == ["no_such_module.alias"]
     assert result["total_ms"] >= result["import_ms"] > 0
