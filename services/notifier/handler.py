@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from pydantic import ValidationError
 
+from orders_core import coldstart
 from orders_core.adapters.mail import SesMailer
 from orders_core.adapters.table import OrdersTable, idempotency_store
 from orders_core.domain import Notification, NotificationStatus, OrderEvent
@@ -105,6 +106,7 @@ def record_handler(record: SQSRecord) -> str:
     return notification.status
 
 
+@coldstart.resumes_collector
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics

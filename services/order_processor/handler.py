@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
+from orders_core import coldstart
 from orders_core.adapters.events import EventBridgePublisher
 from orders_core.adapters.table import OrdersTable
 from orders_core.domain import OrderSubmission
@@ -91,6 +92,7 @@ def record_handler(record: SQSRecord) -> str:
     return processed.outcome
 
 
+@coldstart.resumes_collector
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics

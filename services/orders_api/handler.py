@@ -37,6 +37,7 @@ from orders_api.models import (
     OrderView,
     links_to,
 )
+from orders_core import coldstart
 from orders_core.adapters.queue import SqsOrderQueue
 from orders_core.adapters.table import OrdersTable, idempotency_store
 from orders_core.domain import OrderSubmission
@@ -408,6 +409,7 @@ def _unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+@coldstart.resumes_collector
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics

@@ -77,3 +77,10 @@ def test_libraries_import_what_the_function_loaded_but_none_of_our_code(tmp_path
     assert not marker.exists()
     assert result["unimportable"] == ["no_such_module.alias"]
     assert result["total_ms"] >= result["import_ms"] > 0
+
+
+@pytest.mark.parametrize("pause", [True, False])
+def test_floor_runs_with_the_collector_paused_only_when_asked(tmp_path: Path, pause: bool) -> None:
+    result = run_child(tmp_path, {"kind": "floor", "clients": [], "pause_collector": pause})
+
+    assert result["collector_off_at_end"] is pause

@@ -1,0 +1,135 @@
+"""orders_core.coldstart: each function initialises with the garbage collector paused.
+
+Every case runs in a fresh interpreter: the collector's state is process-wide, and what is
+checked is what a new execution environment sees from its first import on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FUNCTION_PROBE = """
+import gc, json
+frozen_at_start = gc.get_freeze_count()  # the interpreter's own, at startup
+import {function}.handler as handler
+from tests.support.events import LambdaContext, http_api_event, sqs_event
+
+paused_after_import = not gc.isenabled()
+if "{function}" == "orders_api":
+    event = http_api_event("GET", "/health")
+else:
+    message = {{"MessageId": "m-1", "ReceiptHandle": "r-1", "Body": "not an order"}}
+    event = sqs_event([message], "arn:aws:sqs:eu-west-1:123456789012:q", "eu-west-1")
+handler.lambda_handler(event, LambdaContext())
+print(json.dumps({{
+    "paused_after_import": paused_after_import,
+    "enabled_after_first_invocation": gc.isenabled(),
+    "frozen_objects": gc.get_freeze_count() - frozen_at_start,
+}}))
+"""
+
+
+def run_fresh(code: str, in_lambda: bool) -> dict:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": os.pathsep.join(str(REPO_ROOT / p) for p in ("services", "shared", ".")),
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "Tests",
+        "TABLE_NAME": "orders",
+        "ORDERS_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/orders",
+        "EVENT_BUS_NAME": "orders",
+        "NOTIFICATION_SENDER": "orders@example.com",
+    }
+    if in_lambda:
+        env["AWS_LAMBDA_FUNCTION_NAME"] = "coldstart-test"
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("function", ["orders_api", "order_processor", "notifier"])
+def test_function_initialises_with_the_collector_paused_and_its_first_invocation_resumes_it(
+    function: str,
+) -> None:
+    state = run_fresh(FUNCTION_PROBE.format(function=function), in_lambda=True)
+
+    assert state["paused_after_import"], "the handler's imports ran with the collector on"
+    assert state["enabled_after_first_invocation"], "the collector stayed off after init"
+    assert state["frozen_objects"] > 10_000, "init's objects were not moved out of collection"
+
+
+def test_outside_lambda_importing_and_invoking_a_handler_leaves_the_collector_alone() -> None:
+    state = run_fresh(FUNCTION_PROBE.format(function="orders_api"), in_lambda=False)
+
+    assert not state["paused_after_import"]
+    assert state["enabled_after_first_invocation"]
+    assert state["frozen_objects"] == 0
+
+
+def test_first_invocation_that_raises_still_resumes_the_collector() -> None:
+    state = run_fresh(
+        """
+        import gc, json
+        from orders_core import coldstart
+
+        coldstart.pause_collector()
+        paused = not gc.isenabled()
+
+        @coldstart.resumes_collector
+        def handler(event, context):
+            raise RuntimeError("dependency down")
+
+        try:
+            handler({}, None)
+        except RuntimeError:
+            pass
+        print(json.dumps({"paused": paused, "enabled": gc.isenabled()}))
+        """,
+        in_lambda=True,
+    )
+
+    assert state == {"paused": True, "enabled": True}
+
+
+def test_collector_disabled_before_init_is_left_disabled_by_the_first_invocation() -> None:
+    # A runtime (or a wrapper script) that turned the collector off itself keeps it off.
+    state = run_fresh(
+        """
+        import gc, json
+        frozen_at_start = gc.get_freeze_count()
+        gc.disable()
+        from orders_core import coldstart
+
+        coldstart.pause_collector()
+
+        @coldstart.resumes_collector
+        def handler(event, context):
+            return "ok"
+
+        handler({}, None)
+        frozen = gc.get_freeze_count() - frozen_at_start
+        print(json.dumps({"enabled": gc.isenabled(), "frozen": frozen}))
+        """,
+        in_lambda=True,
+    )
+
+    assert state == {"enabled": False, "frozen": 0}
