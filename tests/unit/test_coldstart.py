@@ -1,7 +1,8 @@
-"""orders_core.coldstart: each function initialises with the garbage collector paused.
+"""What a function's init leaves behind: the collector paused (orders_core.coldstart), and
+nothing a SnapStart snapshot must not freeze.
 
-Every case runs in a fresh interpreter: the collector's state is process-wide, and what is
-checked is what a new execution environment sees from its first import on.
+Every case runs in a fresh interpreter: what is checked is what a new execution environment
+holds from its first import on.
 """
 
 from __future__ import annotations
@@ -37,7 +38,39 @@ print(json.dumps({{
 """
 
 
-def run_fresh(code: str, in_lambda: bool) -> dict:
+SNAPSHOT_PROBE = """
+import json, os, sys
+import {function}.handler
+from orders_core import clients
+
+def tcp_inodes():
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            inodes |= {{row.split()[9] for row in list(rows)[1:]}}
+    return inodes
+
+def socket_inodes():
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{{fd}}")
+        except FileNotFoundError:  # the descriptor of the listing itself
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    return inodes
+
+boto3 = sys.modules.get("boto3")
+print(json.dumps({{
+    "tcp_sockets": len(socket_inodes() & tcp_inodes()),
+    "clients": clients.client.cache_info().currsize,
+    "boto3_session": bool(boto3 and boto3.DEFAULT_SESSION),
+}}))
+"""
+
+
+def run_fresh(code: str, in_lambda: bool, traced: bool = False) -> dict:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.pathsep.join(str(REPO_ROOT / p) for p in ("services", "shared", ".")),
@@ -45,7 +78,8 @@ def run_fresh(code: str, in_lambda: bool) -> dict:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_EC2_METADATA_DISABLED": "true",
-        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "false" if traced else "true",
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
         "POWERTOOLS_METRICS_NAMESPACE": "Tests",
         "TABLE_NAME": "orders",
         "ORDERS_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/orders",
@@ -54,6 +88,7 @@ def run_fresh(code: str, in_lambda: bool) -> dict:
     }
     if in_lambda:
         env["AWS_LAMBDA_FUNCTION_NAME"] = "coldstart-test"
+        env["LAMBDA_TASK_ROOT"] = str(REPO_ROOT)
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,
@@ -133,3 +168,14 @@ def test_collector_disabled_before_init_is_left_disabled_by_the_first_invocation
     )
 
     assert state == {"enabled": False, "frozen": 0}
+
+
+@pytest.mark.parametrize("function", ["orders_api", "order_processor", "notifier"])
+def test_init_opens_no_connection_and_creates_no_client_for_a_snapshot_to_freeze(
+    function: str,
+) -> None:
+    # Tracing on, as deployed: the X-Ray SDK's UDP emitter is no connection; a TCP socket,
+    # a client or a session (with its credentials) would be shared by every restored copy.
+    state = run_fresh(SNAPSHOT_PROBE.format(function=function), in_lambda=True, traced=True)
+
+    assert state == {"tcp_sockets": 0, "clients": 0, "boto3_session": False}
