@@ -140,6 +140,7 @@ def function(spec: dict) -> dict:
     module = importlib.import_module(spec["handler_module"])
     handler = module.lambda_handler
     imported = time.perf_counter()
+    paused_for_init = not gc.isenabled()
     # The stub imports boto3 when the handler has not yet: that import is the function's own
     # cost (its first invoke would pay it), so the stub stays inside the measured span.
     _stub_aws(spec.get("stub", "http"))
@@ -159,6 +160,7 @@ def function(spec: dict) -> dict:
         "total_ms": (first - T_START) * 1e3,
         "warm_ms": warm,
         "modules": loaded,
+        "collector_paused_for_init": paused_for_init,
     }
 
 

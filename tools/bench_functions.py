@@ -13,7 +13,7 @@ interpreters with no site-packages and AWS answered in-process by canned respons
          uses: what no Python function calling those services can go below
   libs   a fresh interpreter that imports every library module the function loaded (in its
          order, none of our code) and creates its clients: what the libraries alone cost,
-         with the garbage collector paused as the functions pause it for init
+         with the garbage collector paused when the function's init paused it
          (orders_core.coldstart), so that init - libs is what our own code costs
   floor, collector paused
          the floor given the same pause: how much of the distance to the floor the pause
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             libraries_spec = libraries_spec or {
                 **base,
                 "kind": "libraries",
-                "pause_collector": True,
+                "pause_collector": untraced["collector_paused_for_init"],
                 "clients": list(fn.clients),
                 "modules": untraced["modules"],
                 "own_packages": [fn.name, *OWN_PACKAGES],

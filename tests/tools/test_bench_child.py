@@ -57,6 +57,7 @@ def test_function_init_counts_the_boto3_import_its_first_invoke_needs(tmp_path: 
     )
 
     assert "boto3" in result["modules"], "boto3 was loaded outside the measured span"
+    assert result["collector_paused_for_init"] is False
     assert result["total_ms"] == pytest.approx(result["import_ms"] + result["first_invoke_ms"])
 
 
@@ -84,3 +85,23 @@ def test_floor_runs_with_the_collector_paused_only_when_asked(tmp_path: Path, pa
     result = run_child(tmp_path, {"kind": "floor", "clients": [], "pause_collector": pause})
 
     assert result["collector_off_at_end"] is pause
+
+
+def test_function_reports_that_its_handler_paused_the_collector_for_init(tmp_path: Path) -> None:
+    # So that `make bench` measures the libraries alone under the same conditions.
+    (tmp_path / "pausing_handler.py").write_text(
+        "import gc\ngc.disable()\n\ndef lambda_handler(event, context):\n    gc.enable()\n"
+    )
+    result = run_child(
+        tmp_path,
+        {
+            "kind": "function",
+            "handler_module": "pausing_handler",
+            "events": [{}],
+            "stub": "client",
+            "warm_invocations": 0,
+        },
+    )
+
+    assert result["collector_paused_for_init"] is True
+    assert result["collector_off_at_end"] is False
