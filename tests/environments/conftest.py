@@ -20,8 +20,25 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[multi_account
     Tests that use it carry `pytest.mark.xdist_group("accounts")`, so that under
     pytest-xdist they all run in the one worker that holds it."""
     accounts = Accounts(tmp_path_factory.mktemp("accounts"))
+    reported = 0
+
+    def report_repairs() -> None:
+        # Warnings, not prints: they reach the summary even under xdist's capture. Raised
+        # during setup, pytest files them under the first test of this group; raised at
+        # teardown, under whatever test that worker happened to run last.
+        nonlocal reported
+        for repair in accounts.repairs[reported:]:
+            warnings.warn(
+                f"the emulator lost an answer in {repair['step']!r}; "
+                f"the harness {repair['repair']}",
+                stacklevel=1,
+            )
+        reported = len(accounts.repairs)
+
     try:
-        yield multi_account.run(accounts)
+        outcome = multi_account.run(accounts)
+        report_repairs()
+        yield outcome
     finally:
         accounts.stop()
         timings = {name: round(seconds, 1) for name, seconds in accounts.timings.items()}
@@ -29,10 +46,4 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[multi_account
         print(f"\n[accounts] step durations (s), logs in {accounts.base / 'logs'}:")
         for name, seconds in timings.items():
             print(f"[accounts]   {seconds:7.1f}  {name}")
-        for repair in accounts.repairs:
-            # A warning, not a print: it reaches the summary even under xdist's capture.
-            warnings.warn(
-                f"the emulator lost an answer in {repair['step']!r}; "
-                f"the harness {repair['repair']}",
-                stacklevel=1,
-            )
+        report_repairs()
