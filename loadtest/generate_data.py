@@ -3,7 +3,7 @@
     python loadtest/generate_data.py [--out DIR] [--seed 7] [--customers 1000] [--skus 200]
 
 The output is a pure function of the arguments (a seeded PRNG, no clock), so a
-run can be repeated with the same data. `tools/loadtest.py` calls `generate()`
+run can be repeated with the same data. `tools/loadtest/` calls `generate()`
 before every run; the files are not committed.
 """
 

@@ -1,7 +1,7 @@
 // Hooks of the orders load test (artillery 2.0.34 processor, CommonJS).
 //
 // Every worker thread loads this file. Files are written only when the
-// runner (tools/loadtest.py) sets LOADTEST_RUN_DIR:
+// runner (tools/loadtest/) sets LOADTEST_RUN_DIR:
 //   orders.log    "<order id>" for every POST /orders answered 202, and
 //                 "<order id> <STATUS>" when a read-back saw it final; the
 //                 reconciliation step checks every order not seen final

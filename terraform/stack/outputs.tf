@@ -66,3 +66,8 @@ output "alarm_topic_arn" {
   description = "SNS topic the alarms notify (null when no alarm e-mail addresses are given)."
   value       = one(aws_sns_topic.alarms[*].arn)
 }
+
+output "region" {
+  description = "Region of the stack: where tools find its table and queues."
+  value       = data.aws_region.current.name
+}

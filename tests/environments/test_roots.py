@@ -285,27 +285,35 @@ def test_the_harness_leaves_an_alias_on_a_function_the_apply_did_not_create():
     assert orphaned_alias(LOCK_ERROR) is None
 
 
-def test_the_harness_deletes_the_orphaned_alias_and_records_the_repair(tmp_path, moto_endpoint):
+def function_on_moto(tmp_path, moto_endpoint, env: str, name: str):
+    """(the harness, a Lambda client of ENV's account) with function `name` in that account."""
     import io
     import zipfile
 
-    from tests.support.accounts import ACCOUNTS, Accounts, Step
+    from tests.support.accounts import ACCOUNTS, Accounts
 
     accounts = Accounts(tmp_path, port=int(moto_endpoint.rsplit(":", 1)[1]))
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
-    role = accounts.client("iam", ACCOUNTS["dev"]).create_role(
-        RoleName="orphaned-alias-test", AssumeRolePolicyDocument="{}"
+    role = accounts.client("iam", ACCOUNTS[env]).create_role(
+        RoleName=f"{name}-test", AssumeRolePolicyDocument="{}"
     )["Role"]["Arn"]
-    lam = accounts.client("lambda", ACCOUNTS["dev"])
+    lam = accounts.client("lambda", ACCOUNTS[env])
     lam.create_function(
-        FunctionName="orders-dev-notifier",
+        FunctionName=name,
         Runtime="python3.12",
         Role=role,
         Handler="handler.handler",
         Code={"ZipFile": code.getvalue()},
     )
+    return accounts, lam
+
+
+def test_the_harness_deletes_the_orphaned_alias_and_records_the_repair(tmp_path, moto_endpoint):
+    from tests.support.accounts import Step
+
+    accounts, lam = function_on_moto(tmp_path, moto_endpoint, "dev", "orders-dev-notifier")
     lam.create_alias(FunctionName="orders-dev-notifier", Name="live", FunctionVersion="$LATEST")
     failed = Step("dev: apply", ["make", "apply", "ENV=dev"], 1, ALIAS_ERROR, 1.0)
 
@@ -316,5 +324,71 @@ def test_the_harness_deletes_the_orphaned_alias_and_records_the_repair(tmp_path,
         {
             "step": "dev: apply",
             "repair": "deleted alias live of orders-dev-notifier, created by the step",
+        }
+    ]
+
+
+# From a failed `make apply ENV=staging` (2026-12-02): the emulator added the permission, its
+# answer was lost, and every retry was refused as a duplicate statement.
+PERMISSION_ERROR = (
+    'module.platform.module.http_api.aws_lambda_permission.route["GET /customers/{customer_id}'
+    '/orders"]: Creating...\n'
+    'module.platform.module.http_api.aws_lambda_permission.route["POST /orders"]: '
+    "Creation complete after 5m0s [id=apigw-POST__orders-63e3c364]\n"
+    "╷\n"
+    "│ Error: adding Lambda Permission (orders-staging-orders-api/apigw-GET__customers__"
+    "customer_id__orders-66346511): operation error Lambda: AddPermission, https response error "
+    "StatusCode: 409, RequestID: acdffffe-6921-4893-85fc-bf3a7724018e, "
+    "ResourceConflictException: The statement id (apigw-GET__customers__customer_id__orders-"
+    "66346511) provided already exists. Please provide a new statement id, or remove the "
+    "existing statement.\n"
+    "│ \n"
+    '│   with module.platform.module.http_api.aws_lambda_permission.route["GET /customers/'
+    '{customer_id}/orders"],\n'
+    '│   on ../../modules/http-api/main.tf line 118, in resource "aws_lambda_permission" '
+    '"route":\n'
+    "╵\n"
+)
+
+
+def test_the_harness_finds_the_permission_an_apply_added_but_was_refused_on_retry():
+    from tests.support.accounts import orphaned_permission
+
+    assert orphaned_permission(PERMISSION_ERROR) == (
+        "orders-staging-orders-api",
+        "apigw-GET__customers__customer_id__orders-66346511",
+    )
+    # a permission this apply was not creating is someone else's: left alone
+    not_creating = PERMISSION_ERROR.replace("Creating...", "Refreshing state...")
+    assert orphaned_permission(not_creating) is None
+    assert orphaned_permission(ALIAS_ERROR) is None
+
+
+def test_the_harness_removes_the_orphaned_permission_and_records_the_repair(
+    tmp_path, moto_endpoint
+):
+    from tests.support.accounts import Step
+
+    accounts, lam = function_on_moto(
+        tmp_path, moto_endpoint, "staging", "orders-staging-orders-api"
+    )
+    statement = "apigw-GET__customers__customer_id__orders-66346511"
+    lam.add_permission(
+        FunctionName="orders-staging-orders-api",
+        StatementId=statement,
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+    )
+    failed = Step("staging: apply", ["make", "apply", "ENV=staging"], 1, PERMISSION_ERROR, 1.0)
+
+    assert accounts._repair_lost_answer(failed)
+
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_policy(FunctionName="orders-staging-orders-api")
+    assert accounts.repairs == [
+        {
+            "step": "staging: apply",
+            "repair": f"removed permission {statement} of orders-staging-orders-api, "
+            "added by the step",
         }
     ]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.loadtest.fake_orders_api import FakeOrdersServer, running
-from tools import loadtest
+from tools.loadtest import install
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -19,11 +19,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     itself, which waits on the same file lock; a failed install is reported there."""
     if any(item.nodeid.startswith("tests/loadtest/") for item in items):
 
-        def install() -> None:
+        def install_in_background() -> None:
             with contextlib.suppress(Exception):
-                loadtest.ensure_installed()
+                install.ensure_installed()
 
-        threading.Thread(target=install, name="npm-ci", daemon=True).start()
+        threading.Thread(target=install_in_background, name="npm-ci", daemon=True).start()
 
 
 @pytest.fixture

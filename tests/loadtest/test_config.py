@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from tools import loadtest
+from tools.loadtest import common, install, profiles, target, thresholds
 
-CONFIG = loadtest.load_config()
+CONFIG = profiles.load_config()
 
 
 def test_config_loads_the_ensure_expect_and_metrics_by_endpoint_plugins() -> None:
@@ -24,32 +24,32 @@ def test_config_loads_the_ensure_expect_and_metrics_by_endpoint_plugins() -> Non
 
 @pytest.mark.parametrize("env", ["local", "staging", "prod"])
 def test_every_environment_has_phases_and_p99_and_error_rate_thresholds(env: str) -> None:
-    prof = loadtest.profile(CONFIG, env)
-    limits = loadtest.thresholds_of(prof)
+    prof = profiles.profile(CONFIG, env)
+    limits = thresholds.thresholds_of(prof)
     assert limits.p99_ms > 0
     assert limits.max_error_rate_pct >= 0
-    plan = loadtest.plan_of(prof["phases"])
+    plan = profiles.plan_of(prof["phases"])
     assert plan.duration_s > 0
     assert plan.vusers > 0
 
 
 def test_staging_ramps_to_1000_rps_over_2_minutes_then_holds_5_minutes() -> None:
-    prof = loadtest.profile(CONFIG, "staging")
+    prof = profiles.profile(CONFIG, "staging")
     per_vuser = prof["loadtest"]["requests_per_vuser"]
     ramp, hold = prof["phases"]
     assert (ramp["duration"], ramp["arrivalRate"]) == (120, 0)
     assert ramp["rampTo"] * per_vuser == 1000
     assert hold["duration"] == 300
     assert hold["arrivalRate"] * per_vuser == 1000
-    assert loadtest.thresholds_of(prof) == loadtest.Thresholds(500, 0.1)
+    assert thresholds.thresholds_of(prof) == thresholds.Thresholds(500, 0.1)
     assert "target" not in prof  # it comes from Terraform, never a default
 
 
 def test_local_targets_loopback_only_and_has_modest_defaults() -> None:
-    prof = loadtest.profile(CONFIG, "local")
+    prof = profiles.profile(CONFIG, "local")
     assert prof["loadtest"]["loopback_only"] is True
     assert "target" not in prof  # the running local stack's URL is passed with -t
-    assert loadtest.plan_of(prof["phases"]).duration_s <= 60
+    assert profiles.plan_of(prof["phases"]).duration_s <= 60
     assert 0 < prof["loadtest"]["warmup_s"] <= 30
 
 
@@ -73,23 +73,23 @@ def test_every_scenario_checks_status_codes_with_expect() -> None:
 
 
 def test_threshold_conditions_round_trip_through_the_parser() -> None:
-    limits = loadtest.Thresholds(123.5, 0.25)
-    assert loadtest.thresholds_of({"ensure": {"conditions": limits.conditions()}}) == limits
+    limits = thresholds.Thresholds(123.5, 0.25)
+    assert thresholds.thresholds_of({"ensure": {"conditions": limits.conditions()}}) == limits
 
 
 def test_thresholds_parser_rejects_a_profile_without_error_rate() -> None:
     prof = {"ensure": {"conditions": [{"expression": "http.response_time.p99 <= 5"}]}}
-    with pytest.raises(loadtest.LoadtestError):
-        loadtest.thresholds_of(prof)
+    with pytest.raises(common.LoadtestError):
+        thresholds.thresholds_of(prof)
 
 
 def test_artillery_and_node_are_pinned_exactly_in_package_json_and_lockfile() -> None:
-    package = json.loads((loadtest.LOADTEST_DIR / "package.json").read_text())
+    package = json.loads((common.LOADTEST_DIR / "package.json").read_text())
     assert package["devDependencies"]["artillery"] == "2.0.34"
     node_pin = package["devDependencies"]["node"]
     assert re.fullmatch(r"\d+\.\d+\.\d+", node_pin)
-    assert tuple(int(x) for x in node_pin.split("."))[:2] >= loadtest.MIN_NODE
-    lock = json.loads(loadtest.LOCKFILE.read_text())["packages"]
+    assert tuple(int(x) for x in node_pin.split("."))[:2] >= install.MIN_NODE
+    lock = json.loads(install.LOCKFILE.read_text())["packages"]
     assert lock["node_modules/artillery"]["version"] == "2.0.34"
     assert lock["node_modules/node"]["version"] == node_pin
     # no other copy of artillery (2.0.21 and older send telemetry) anywhere
@@ -98,23 +98,33 @@ def test_artillery_and_node_are_pinned_exactly_in_package_json_and_lockfile() ->
             assert meta["version"] == "2.0.34", path
 
 
-def test_rate_and_duration_replace_the_phases_with_one_steady_phase() -> None:
-    prof = loadtest.profile(CONFIG, "local")
-    phases = loadtest.run_phases(prof, rate=400, duration=60)
-    assert phases == [{"name": "steady", "duration": 60, "arrivalRate": 250}]  # 400 / 1.6
-    assert loadtest.run_phases(prof, None, None) == prof["phases"]
-    assert loadtest.plan_of(loadtest.run_phases(prof, None, 10)).duration_s == 10
+def test_rate_and_duration_replace_the_phases_with_one_held_rate() -> None:
+    prof = profiles.profile(CONFIG, "local")
+    phases = profiles.run_phases(prof, rate=400, duration=60)
+    assert phases == [{"name": "hold 400 req/s", "duration": 60, "arrivalRate": 250}]  # / 1.6
+    assert profiles.run_phases(prof, None, None) == prof["phases"]
+    assert profiles.plan_of(profiles.run_phases(prof, None, 10)).duration_s == 10
+
+
+def test_a_ramp_from_zero_comes_before_the_held_rate_when_asked() -> None:
+    prof = profiles.profile(CONFIG, "staging")
+    phases = profiles.run_phases(prof, rate=1000, duration=20, ramp=10)
+    assert phases == [
+        {"name": "ramp to 1000 req/s", "duration": 10, "arrivalRate": 0, "rampTo": 625},
+        {"name": "hold 1000 req/s", "duration": 20, "arrivalRate": 625},
+    ]
+    assert profiles.plan_of(phases) == profiles.Plan(30, 3125 + 12500)
 
 
 def test_warmup_ramps_to_the_rate_of_the_run() -> None:
     phases = [{"name": "steady", "duration": 60, "arrivalRate": 250}]
-    assert loadtest.warmup_phases(phases, 10) == [
+    assert profiles.warmup_phases(phases, 10) == [
         {"name": "warm-up", "duration": 10, "arrivalRate": 1, "rampTo": 250}
     ]
 
 
 def test_plan_counts_ramps_constant_rates_and_pauses() -> None:
-    plan = loadtest.plan_of(
+    plan = profiles.plan_of(
         [
             {"duration": 120, "arrivalRate": 0, "rampTo": 500},
             {"pause": 5},
@@ -122,7 +132,7 @@ def test_plan_counts_ramps_constant_rates_and_pauses() -> None:
             {"duration": 10, "arrivalCount": 7},
         ]
     )
-    assert plan == loadtest.Plan(435, 30_000 + 150_000 + 7)
+    assert plan == profiles.Plan(435, 30_000 + 150_000 + 7)
 
 
 def test_distributed_phases_are_split_across_workers() -> None:
@@ -130,24 +140,24 @@ def test_distributed_phases_are_split_across_workers() -> None:
         {"duration": 120, "arrivalRate": 0, "rampTo": 500},
         {"duration": 300, "arrivalRate": 500},
     ]
-    scaled = loadtest.scale_phases(phases, 4)
+    scaled = profiles.scale_phases(phases, 4)
     assert scaled[1]["arrivalRate"] == 125
     assert scaled[0]["rampTo"] == 125
-    assert loadtest.plan_of(scaled).vusers * 4 == loadtest.plan_of(phases).vusers
+    assert profiles.plan_of(scaled).vusers * 4 == profiles.plan_of(phases).vusers
 
 
 @pytest.mark.e2e
 def test_artillery_own_validator_accepts_every_environment() -> None:
     """artillery 2.0.34 has no `validate` command; run its script validator
     (the one `artillery run` applies) on the config merged for each environment."""
-    loadtest.ensure_installed()
+    install.ensure_installed()
     help_text = subprocess.run(
-        [str(loadtest.NODE_BIN), str(loadtest.ARTILLERY_RUN), "--help"],
+        [str(install.NODE_BIN), str(install.ARTILLERY_RUN), "--help"],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
-        env=loadtest.artillery_env(),
+        env=install.artillery_env(),
     ).stdout
     assert "validate" not in help_text.split("COMMANDS", 1)[1]
     script = """
@@ -169,8 +179,8 @@ def test_artillery_own_validator_accepts_every_environment() -> None:
       })();
     """
     proc = subprocess.run(
-        [str(loadtest.NODE_BIN), "-e", script],
-        cwd=loadtest.LOADTEST_DIR,
+        [str(install.NODE_BIN), "-e", script],
+        cwd=common.LOADTEST_DIR,
         capture_output=True,
         text=True,
         check=True,
@@ -187,24 +197,31 @@ def test_target_comes_from_the_environment_terraform_outputs(monkeypatch) -> Non
     def outputs(env: str) -> dict:
         if env != "staging":
             raise deploy.DeployError(f"unknown ENV={env!r}")
-        return {"api_endpoint": "https://abc.execute-api.test", "orders_dlq_url": "https://q"}
+        return {
+            "api_endpoint": "https://abc.execute-api.test",
+            "orders_dlq_url": "https://q",
+            "platform": {"table_name": "orders-staging-orders", "region": "eu-west-1"},
+        }
 
     monkeypatch.setattr(deploy, "outputs", outputs)
-    target = loadtest.terraform_target("staging")
-    assert target.url == "https://abc.execute-api.test"
-    assert target.dlq_urls == {"orders DLQ": "https://q"}
-    with pytest.raises(loadtest.LoadtestError, match="--target"):
-        loadtest.terraform_target("nowhere")
+    found = target.terraform_target("staging")
+    assert found.url == "https://abc.execute-api.test"
+    assert found.dlq_urls == {"orders DLQ": "https://q"}
+    assert found.table_name == "orders-staging-orders"
+    assert found.aws is not None
+    assert found.aws("dynamodb").meta.region_name == "eu-west-1"  # the environment's region
+    with pytest.raises(common.LoadtestError, match="--target"):
+        target.terraform_target("nowhere")
     monkeypatch.setattr(deploy, "outputs", lambda _env: {})  # never applied
-    with pytest.raises(loadtest.LoadtestError, match="no api_endpoint"):
-        loadtest.terraform_target("staging")
+    with pytest.raises(common.LoadtestError, match="no api_endpoint"):
+        target.terraform_target("staging")
 
 
 def test_local_target_needs_a_running_local_stack(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("EMULATOR_STATE_DIR", str(tmp_path))
     monkeypatch.setenv("EMULATOR_PORT", "1")
-    with pytest.raises(loadtest.LoadtestError, match="make up"):
-        loadtest.local_target()
+    with pytest.raises(common.LoadtestError, match="make up"):
+        target.local_target()
 
 
 @pytest.mark.parametrize(
@@ -221,4 +238,4 @@ def test_local_target_needs_a_running_local_stack(tmp_path, monkeypatch) -> None
     ],
 )
 def test_loopback_detection(url: str, loopback: bool) -> None:
-    assert loadtest.is_loopback(url) is loopback
+    assert target.is_loopback(url) is loopback

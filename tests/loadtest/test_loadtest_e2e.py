@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 
-from tools import loadtest
+from tools.loadtest import cli, common, install, target, verdict
 
 pytestmark = pytest.mark.e2e
 
 
-def run(tmp_path: Path, target: loadtest.Target, *extra: str) -> tuple[int, dict]:
+def run(tmp_path: Path, where: target.Target, *extra: str) -> tuple[int, dict]:
     run_dir = tmp_path / "run"
-    code = loadtest.main(["--env", "local", "--run-dir", str(run_dir), *extra], target=target)
+    code = cli.main(["--env", "local", "--run-dir", str(run_dir), *extra], target=where)
     result = json.loads((run_dir / "result.json").read_text())
     assert result["exit_code"] == code
     return code, result
@@ -32,24 +33,29 @@ def run(tmp_path: Path, target: loadtest.Target, *extra: str) -> tuple[int, dict
 
 @pytest.mark.xdist_group("local_stack")
 def test_a_short_local_stack_run_passes_thresholds_and_reconciliation(tmp_path, local_stack):
-    target = loadtest.local_target(local_stack.stack)  # its Terraform outputs
-    assert target.url == local_stack.api_url
-    assert set(target.dlq_urls) == {"orders DLQ", "notifications DLQ"}
+    stack = target.local_target(local_stack.stack)  # its Terraform outputs
+    assert stack.url == local_stack.api_url
+    assert set(stack.dlq_urls) == {"orders DLQ", "notifications DLQ"}
+    assert stack.table_name == local_stack.platform["table_name"]
 
     code, result = run(
-        tmp_path, target, "--rate", "8", "--duration", "5", "--warmup", "5",
+        tmp_path, stack, "--rate", "8", "--duration", "5", "--warmup", "5",
         "--reconcile-wait", "30",
     )  # fmt: skip
 
-    assert code == loadtest.EXIT_PASS, result
+    assert code == verdict.EXIT_PASS, result
     assert result["thresholds"]["passed"]
     assert result["saturation"]["valid"]
     assert result["saturation"]["source"] == "arrivals.log"
     rec = result["reconciliation"]
     assert rec["accepted"] > 0
     assert rec["confirmed"] + rec["rejected"] + rec["in_dlq"] == rec["accepted"]
-    assert rec["lost"] == 0
+    assert rec["lost"] == rec["unverified"] == 0
+    assert rec["source"].startswith(
+        "table orders-local-orders (BatchGetItem)"
+    )  # the source of truth
     assert set(rec["dlq_orders"]) == {"orders DLQ", "notifications DLQ"}  # both were read
+    assert [p["name"] for p in result["phases"]] == ["hold 8 req/s"]
     run_dir = tmp_path / "run"
     report = json.loads((run_dir / "report.json").read_text())
     counters = report["aggregate"]["counters"]
@@ -67,12 +73,12 @@ def test_a_short_local_stack_run_passes_thresholds_and_reconciliation(tmp_path, 
 
 @pytest.mark.xdist_group("local_stack")
 def test_an_impossible_threshold_fails_the_run(tmp_path, local_stack):
-    target = loadtest.Target(local_stack.api_url)
     code, result = run(
-        tmp_path, target, "--rate", "5", "--duration", "2", "--warmup", "0", "--p99", "0",
+        tmp_path, target.Target(local_stack.api_url),
+        "--rate", "5", "--duration", "2", "--warmup", "0", "--p99", "0",
         "--no-reconcile", "--no-charts",
     )  # fmt: skip
-    assert code == loadtest.EXIT_THRESHOLDS
+    assert code == verdict.EXIT_THRESHOLDS
     assert result["thresholds"]["p99_ms"] > 0
     # the ensure plugin itself failed the artillery run, not only our re-check
     assert result["thresholds"]["artillery_exit"] == 1
@@ -84,27 +90,46 @@ def test_an_impossible_threshold_fails_the_run(tmp_path, local_stack):
 
 def fake_run(tmp_path: Path, api, *extra: str) -> tuple[int, dict]:
     base = ["--rate", "8", "--duration", "2", "--warmup", "0", "--no-charts"]
-    return run(tmp_path, loadtest.Target(api.url), *base, *extra)
+    return run(tmp_path, target.Target(api.url), *base, *extra)
 
 
 def test_lost_orders_fail_the_run(tmp_path, fake_api):
     api = fake_api(confirm_after=0.1, lose_every=2)
     code, result = fake_run(tmp_path, api, "--reconcile-wait", "2")
-    assert code == loadtest.EXIT_LOST, result
+    assert code == verdict.EXIT_LOST, result
     rec = result["reconciliation"]
     assert rec["lost"] == len(api.store) // 2 > 0, rec
-    assert rec["lost"] == len(rec["not_final"])
-    assert rec["not_final_statuses"] == {"PENDING": rec["lost"]}
+    assert rec["lost"] == len(rec["lost_ids"])
+    assert rec["lost_statuses"] == {"PENDING": rec["lost"]}
+    assert rec["unverified"] == 0
+
+
+def test_orders_that_cannot_be_read_are_unverified_not_lost_and_can_be_reconciled_later(
+    tmp_path, fake_api, capsys
+):
+    # orders settle only after the run: no read-back sees one final, all are left to read
+    api = fake_api(confirm_after=3600)
+    code, result = fake_run(tmp_path, api, "--no-reconcile")
+    assert code == verdict.EXIT_PASS, result
+    api.store.confirm_after = 0
+    run_dir = str(tmp_path / "run")
+    again = ["reconcile", run_dir, "--env", "local", "--target", api.url]
+    api.store.read_failure = HTTPStatus.SERVICE_UNAVAILABLE  # nothing can be verified
+    assert cli.main([*again, "--reconcile-wait", "1"]) == verdict.EXIT_UNVERIFIED
+    out = capsys.readouterr().out
+    assert f"lost 0, unverified {len(api.store)}" in out, out
+    assert "exit 5 (ORDERS UNVERIFIED)" in out
+    api.store.read_failure = None  # the API is back: the same orders reconcile
+    assert cli.main(again) == verdict.EXIT_PASS
+    assert f"accepted {len(api.store)}: confirmed " in capsys.readouterr().out
 
 
 def test_failed_expectations_count_as_errors(tmp_path, fake_api):
     api = fake_api()
-    # answer 404 to every GET: the expect plugin must fail those virtual users
-    api.RequestHandlerClass = type(
-        "NotFound", (api.RequestHandlerClass,), {"do_GET": lambda self: self._send(404, {})}
-    )
+    # every read-back of an order answers 404: the expect plugin must fail those users
+    api.store.read_failure = HTTPStatus.NOT_FOUND
     code, result = fake_run(tmp_path, api, "--no-reconcile")
-    assert code == loadtest.EXIT_THRESHOLDS
+    assert code == verdict.EXIT_THRESHOLDS
     assert result["thresholds"]["error_rate_pct"] > 0.1
 
 
@@ -114,7 +139,7 @@ def test_a_saturated_load_generator_makes_the_run_invalid(tmp_path, fake_api, mo
     monkeypatch.setenv("LOADTEST_STALL_MS", "400")
     api = fake_api()
     code, result = fake_run(tmp_path, api, "--no-reconcile")
-    assert code == loadtest.EXIT_INVALID, result
+    assert code == verdict.EXIT_INVALID, result
     saturation = result["saturation"]
     assert saturation["actual_duration_s"] > 2 * 1.1
     assert "saturated" in saturation["reasons"][0]
@@ -122,15 +147,15 @@ def test_a_saturated_load_generator_makes_the_run_invalid(tmp_path, fake_api, mo
 
 def test_prod_is_refused_by_the_runner_and_by_every_virtual_user(tmp_path, fake_api, monkeypatch):
     api = fake_api()
-    monkeypatch.delenv(loadtest.PROD_OPT_IN, raising=False)
-    assert loadtest.main(["--env", "prod", "--target", api.url, "--dry-run"]) == 2
+    monkeypatch.delenv(common.PROD_OPT_IN, raising=False)
+    assert cli.main(["--env", "prod", "--target", api.url, "--dry-run"]) == 2
     # artillery run directly, bypassing the runner: the processor refuses
-    loadtest.ensure_installed()
+    install.ensure_installed()
     report = tmp_path / "prod.json"
     proc = subprocess.run(
         [
-            str(loadtest.NODE_BIN),
-            str(loadtest.ARTILLERY_RUN),
+            str(install.NODE_BIN),
+            str(install.ARTILLERY_RUN),
             "run",
             "-q",
             "-e",
@@ -143,8 +168,8 @@ def test_prod_is_refused_by_the_runner_and_by_every_virtual_user(tmp_path, fake_
             str(report),
             "artillery.yml",
         ],
-        cwd=loadtest.LOADTEST_DIR,
-        env=loadtest.artillery_env(),
+        cwd=common.LOADTEST_DIR,
+        env=install.artillery_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -158,8 +183,8 @@ def test_prod_is_refused_by_the_runner_and_by_every_virtual_user(tmp_path, fake_
 
 
 def test_local_refuses_a_target_off_this_machine(capsys):
-    code = loadtest.main(["--env", "local", "--target", "http://192.0.2.10:8080", "--dry-run"])
-    assert code == loadtest.EXIT_REFUSED
+    code = cli.main(["--env", "local", "--target", "http://192.0.2.10:8080", "--dry-run"])
+    assert code == verdict.EXIT_REFUSED
     assert "loopback only" in capsys.readouterr().err
 
 
@@ -174,15 +199,15 @@ def test_distributed_run_prints_the_command_and_refuses_without_aws_credentials(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     args = ["--env", "staging", "--target", "https://api.invalid", "--distributed", "fargate"]
     args += ["--count", "4", "--region", "eu-west-1", "--run-dir", str(tmp_path / "d")]
-    code = loadtest.main(args)
+    code = cli.main(args)
     out, err = capsys.readouterr()
-    assert code == loadtest.EXIT_REFUSED
+    assert code == verdict.EXIT_REFUSED
     assert "needs AWS credentials" in err
     assert " run-fargate --count 4 --region eu-west-1 --max-duration " in out
     overrides = json.loads(out.split("--overrides ")[1].split(" -o ")[0].strip("'"))
     assert overrides["config"]["phases"][1]["arrivalRate"] == 156.25  # 625 / 4 workers
     assert not (tmp_path / "d" / "report.json").exists()
-    code = loadtest.main(
+    code = cli.main(
         ["--env", "local", "--target", "http://127.0.0.1:1", "--distributed", "lambda", "--dry-run"]
     )
-    assert code == loadtest.EXIT_REFUSED
+    assert code == verdict.EXIT_REFUSED

@@ -236,7 +236,11 @@ class Accounts:
         a create, the SDK retries it, and the retry is refused because the thing exists. The
         step then fails on its own work. Each repair is what an operator would do by hand, is
         limited to what the step created, and is recorded in `repairs`."""
-        return self._release_orphaned_lock(step) or self._delete_orphaned_alias(step)
+        return (
+            self._release_orphaned_lock(step)
+            or self._delete_orphaned_alias(step)
+            or self._remove_orphaned_permission(step)
+        )
 
     def _release_orphaned_lock(self, step: Step) -> bool:
         """A lock the failed step itself left behind, released as `terraform force-unlock` would:
@@ -277,6 +281,23 @@ class Accounts:
         function, alias = orphan
         self.client("lambda", ACCOUNTS[env]).delete_alias(FunctionName=function, Name=alias)
         self._record_repair(step, f"deleted alias {alias} of {function}, created by the step")
+        return True
+
+    def _remove_orphaned_permission(self, step: Step) -> bool:
+        """A function permission the failed apply added, refused on the retry ("statement id
+        already exists"): it is in no state, so it is removed and the apply adds it again.
+        (The provider retries that refusal for 5 minutes first, holding the function's lock.)"""
+        orphan = orphaned_permission(step.output)
+        env = next((arg[4:] for arg in step.args if arg.startswith("ENV=")), None)
+        if orphan is None or env not in ACCOUNTS:
+            return False
+        function, statement = orphan
+        self.client("lambda", ACCOUNTS[env]).remove_permission(
+            FunctionName=function, StatementId=statement
+        )
+        self._record_repair(
+            step, f"removed permission {statement} of {function}, added by the step"
+        )
         return True
 
     def _record_repair(self, step: Step, what: str) -> None:
@@ -406,6 +427,20 @@ def orphaned_alias(output: str) -> tuple[str, str] | None:
         output,
     )
     return None if created is None else (created["function"], refused["alias"])
+
+
+def orphaned_permission(output: str) -> tuple[str, str] | None:
+    """(function, statement id) when an apply failed adding a function permission whose
+    statement already existed, while that same apply was creating the permission."""
+    refused = re.search(
+        r"Error: adding Lambda Permission \((?P<function>[^/)]+)/(?P<statement>[^)]+)\).*?"
+        r"provided already exists.*?with (?P<address>[^\n]+),\s*\n",
+        output,
+        re.S,
+    )
+    if refused is None or f"{refused['address']}: Creating..." not in output:
+        return None
+    return refused["function"], refused["statement"]
 
 
 def managed_resources(state: dict[str, Any]) -> list[dict[str, Any]]:

@@ -201,3 +201,61 @@ def test_prices_come_back_in_the_currencys_form_whatever_dynamodb_normalized(pla
     stored = platform.table.get_order(pending.order_id)
     assert str(stored.lines[0].unit_price) == "12.50"
     assert str(stored.total) == "25.00"
+
+
+def test_order_statuses_are_read_in_bulk_and_unprocessed_keys_asked_again(monkeypatch):
+    from orders_core.adapters import table as table_module
+    from orders_core.adapters.table import OrdersTable, order_key
+
+    monkeypatch.setattr(table_module.time, "sleep", lambda _s: None)
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    table = OrdersTable("orders", dynamodb)
+    a, b, c = (order(n).order_id for n in (1, 2, 3))
+
+    def item(order_id: str, status: str) -> dict:
+        return {"order_id": {"S": order_id}, "status": {"S": status}}
+
+    def request(*ids: str) -> dict:
+        return {
+            "RequestItems": {
+                "orders": {
+                    "Keys": [order_key(i) for i in ids],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "order_id, #status",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                }
+            }
+        }
+
+    with Stubber(dynamodb) as stub:
+        # throttled: DynamoDB answers one order and leaves the other two unprocessed
+        stub.add_response(
+            "batch_get_item",
+            {
+                "Responses": {"orders": [item(a, "CONFIRMED")]},
+                "UnprocessedKeys": {"orders": {"Keys": [order_key(b), order_key(c)]}},
+            },
+            request(a, b, c),
+        )
+        stub.add_response(
+            "batch_get_item", {"Responses": {"orders": [item(b, "PENDING")]}}, request(b, c)
+        )
+        assert table.order_statuses([a, b, c, a]) == {
+            a: OrderStatus.CONFIRMED,
+            b: OrderStatus.PENDING,  # c: not in the table
+        }
+        stub.assert_no_pending_responses()
+
+    with Stubber(dynamodb) as stub:
+        for _ in range(table_module.BATCH_GET_ATTEMPTS):
+            stub.add_response(
+                "batch_get_item",
+                {
+                    "Responses": {"orders": []},
+                    "UnprocessedKeys": {"orders": {"Keys": [order_key(a)]}},
+                },
+            )
+        with pytest.raises(Unavailable, match="1 order keys left unprocessed"):
+            table.order_statuses([a])
+    with pytest.raises(ValueError, match="at most 100"):
+        table.order_statuses([order(n).order_id for n in range(101)])

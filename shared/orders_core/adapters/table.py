@@ -12,7 +12,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,6 +40,8 @@ from orders_core.ports import (
 CUSTOMER_INDEX = "by-customer"
 TTL_ATTRIBUTE = "expires_at"
 IDEMPOTENCY_SK = "IDEMPOTENCY"
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem call
+BATCH_GET_ATTEMPTS = 5
 _FINALIZABLE = "attribute_not_exists(pk) OR #status = :pending"
 _TRANSIENT_CANCELLATIONS = {
     "TransactionConflict",
@@ -186,6 +189,37 @@ class OrdersTable:
             TableName=self.table_name, Key=order_key(order_id), ConsistentRead=True
         ).get("Item")
         return _order_from_item(item) if item else None
+
+    def order_statuses(self, order_ids: Sequence[str]) -> dict[str, OrderStatus]:
+        """The status of each order found, read in bulk for operations tools (BatchGetItem,
+        at most 100 ids, strongly consistent); orders not found are absent. Keys DynamoDB
+        leaves unprocessed (throttling) are asked again with a growing pause; Unavailable
+        when some are still unread after that."""
+        if len(order_ids) > BATCH_GET_LIMIT:
+            raise ValueError(f"at most {BATCH_GET_LIMIT} order ids per call")
+        keys = [order_key(order_id) for order_id in dict.fromkeys(order_ids)]
+        statuses: dict[str, OrderStatus] = {}
+        for attempt in range(BATCH_GET_ATTEMPTS):
+            if not keys:
+                break
+            if attempt:
+                time.sleep(0.05 * 2**attempt)
+            response = self.dynamodb.batch_get_item(
+                RequestItems={
+                    self.table_name: {
+                        "Keys": keys,
+                        "ConsistentRead": True,
+                        "ProjectionExpression": "order_id, #status",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                    }
+                }
+            )
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                statuses[item["order_id"]["S"]] = OrderStatus(item["status"]["S"])
+            keys = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+        if keys:
+            raise Unavailable(f"{len(keys)} order keys left unprocessed by BatchGetItem")
+        return statuses
 
     def list_customer_orders(self, customer_id: str, limit: int, cursor: str | None) -> OrderPage:
         request: dict[str, Any] = {

@@ -1,6 +1,6 @@
 """Render the load-test charts (PNG) from a series file written by tools.loadtest.
 
-    python tools/loadtest_charts.py <series.json> <out-dir>
+    python tools/loadtest/chart_script.py <series.json> <out-dir>
 
 Standalone on purpose: it needs only matplotlib (Agg backend, no network, no
 fonts beyond matplotlib's bundled ones), so tools.loadtest can run it with the

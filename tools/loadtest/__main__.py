@@ -1,0 +1,3 @@
+from tools.loadtest.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""Where the load goes, and what the reconciliation may read afterwards.
+
+`local`: the stack `make up` started (its Terraform outputs, the emulator's credentials);
+staging and prod: the outputs of terraform/environments/<env>, read with the caller's
+credentials; `--target URL`: the URL alone (nothing is read but the HTTP API).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from tools.loadtest.common import LoadtestError
+
+# make_client(service) -> a boto3 client with the credentials and endpoint of the environment.
+ClientFactory = Callable[[str], Any]
+
+
+@dataclass
+class Target:
+    """The API's base URL, the dead-letter queues and the orders table of its environment.
+    `aws` makes the clients that read them (None: they are not read)."""
+
+    url: str
+    dlq_urls: dict[str, str] = field(default_factory=dict)
+    table_name: str | None = None
+    aws: ClientFactory | None = None
+
+
+def _dlqs(outputs: Mapping[str, Any]) -> dict[str, str]:
+    names = {"orders DLQ": "orders_dlq_url", "notifications DLQ": "notifications_dlq_url"}
+    return {name: outputs[key] for name, key in names.items() if outputs.get(key)}
+
+
+def local_target(stack: Any = None) -> Target:
+    """The running local stack: its API URL, DLQs and table from its Terraform outputs.
+    Without `stack`, the one `make up` started (EMULATOR_PORT, EMULATOR_STATE_DIR)."""
+    from tools import emulator
+    from tools.localstack import Stack, StackError
+
+    if stack is None:
+        state = emulator.status()
+        if not state.running or not state.healthy:
+            raise LoadtestError(
+                f"no local stack answers on port {state.port}: run `make up` first "
+                "(with the same EMULATOR_PORT and EMULATOR_STATE_DIR)"
+            )
+        stack = Stack(port=state.port)
+    try:
+        outputs = stack.outputs()
+    except StackError as error:
+        raise LoadtestError(
+            f"the local stack has no Terraform outputs; run `make up`\n{error}"
+        ) from None
+
+    def make_client(service: str) -> Any:
+        return aws_client(
+            service,
+            endpoint_url=stack.endpoint,
+            region_name=emulator.region(),
+            aws_access_key_id="test",
+            aws_secret_access_key="test",  # noqa: S106 - the emulator's fixed credentials
+        )
+
+    return Target(
+        stack.api_url(outputs),
+        _dlqs(outputs),
+        (outputs.get("platform") or {}).get("table_name"),
+        make_client,
+    )
+
+
+def terraform_target(env: str) -> Target:
+    """From the outputs of terraform/environments/<env> (tools.deploy: its backend and
+    working data, as `make plan|apply ENV=<env>` use them). The queues and the table are
+    read with the caller's credentials, in the environment's region."""
+    from tools import deploy
+
+    try:
+        outputs = deploy.outputs(env)
+    except deploy.DeployError as error:
+        raise LoadtestError(f"{error}\n(or pass --target URL)") from None
+    if not outputs.get("api_endpoint"):
+        raise LoadtestError(f"{env} has no api_endpoint output (not applied?); or pass --target")
+    platform = outputs.get("platform") or {}
+    region = platform.get("region")
+
+    def make_client(service: str) -> Any:
+        return aws_client(service, **({"region_name": region} if region else {}))
+
+    return Target(outputs["api_endpoint"], _dlqs(outputs), platform.get("table_name"), make_client)
+
+
+def aws_client(service: str, **options: Any) -> Any:
+    """A client that gives up quickly: reconciliation must stay bounded in time, also when
+    the target has fallen over under the load. Enough connections for parallel readers."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=5,
+        read_timeout=10,
+        retries={"mode": "standard", "max_attempts": 3},
+        max_pool_connections=32,
+    )
+    return boto3.client(service, config=config, **options)
+
+
+def is_loopback(url: str) -> bool:
+    """127.0.0.0/8, ::1 or `localhost`: the only targets a local run may have."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

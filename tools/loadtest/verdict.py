@@ -1,0 +1,55 @@
+"""The exit code of a run: the worst finding wins.
+
+    0  passed: thresholds met, run valid, every accepted order accounted for
+    1  thresholds failed (p99, error rate, or artillery itself failed)
+    2  refused or usage error (prod without opt-in, non-loopback target for local,
+       no local stack, no AWS credentials for a distributed run, bad install)
+    3  INVALID: the load generator fell behind its plan (saturated) or the run did not
+       finish in time; its figures do not measure the system
+    4  orders lost: accepted orders read and found neither final nor in a DLQ
+    5  orders unverified: none found lost, but some could not be read (the API or the
+       table did not answer in time); `make reconcile` can read them again later
+
+Precedence: lost > unverified > invalid > thresholds.
+"""
+
+from __future__ import annotations
+
+from tools.loadtest.plan_kept import Saturation
+from tools.loadtest.reconcile import Reconciliation
+from tools.loadtest.thresholds import ThresholdResult
+
+EXIT_PASS = 0
+EXIT_THRESHOLDS = 1
+EXIT_REFUSED = 2
+EXIT_INVALID = 3
+EXIT_LOST = 4
+EXIT_UNVERIFIED = 5
+
+VERDICTS = {
+    EXIT_PASS: "PASSED",
+    EXIT_THRESHOLDS: "THRESHOLDS FAILED",
+    EXIT_REFUSED: "REFUSED",
+    EXIT_INVALID: "INVALID (saturated)",
+    EXIT_LOST: "ORDERS LOST",
+    EXIT_UNVERIFIED: "ORDERS UNVERIFIED",
+}
+
+
+def reconciliation_verdict(reconciliation: Reconciliation | None) -> int:
+    if reconciliation is None or reconciliation.ok:
+        return EXIT_PASS
+    return EXIT_LOST if reconciliation.lost else EXIT_UNVERIFIED
+
+
+def verdict(
+    thresholds: ThresholdResult, saturation: Saturation, reconciliation: Reconciliation | None
+) -> int:
+    """The exit code of a run."""
+    if code := reconciliation_verdict(reconciliation):
+        return code
+    if not saturation.valid:
+        return EXIT_INVALID
+    if not thresholds.passed:
+        return EXIT_THRESHOLDS
+    return EXIT_PASS
