@@ -10,7 +10,7 @@ PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PY := $(VENV)/bin/python
-TF := tools/tf
+TF := tools/terraform/tf
 PYTEST_ARGS ?=
 # Test processes. Most of a test's time is Terraform and the emulators waiting (an SQS queue
 # alone costs ~25 s of the provider's waiter), so more workers than cores pay off. Tests that
@@ -64,87 +64,87 @@ fmt: $(VENV_STAMP) ## Format Python and Terraform in place
 
 .PHONY: validate
 validate: $(VENV_STAMP) ## terraform validate every module, example, stack and environment root
-	@$(PY) -m tools.tfroots validate
+	@$(PY) -m tools.terraform.roots validate
 
 .PHONY: docs
 docs: $(VENV_STAMP) ## Regenerate module README tables and the OpenAPI document
-	@$(PY) -m tools.tfdocs --write
-	@$(PY) -m tools.openapi --write
+	@$(PY) -m tools.docs.terraform_tables --write
+	@$(PY) -m tools.docs.openapi --write
 
 .PHONY: openapi
 openapi: $(VENV_STAMP) ## Regenerate docs/api/orders.openapi.json from the code
-	@$(PY) -m tools.openapi --write
+	@$(PY) -m tools.docs.openapi --write
 
 # --- Build and benchmarks ------------------------------------------------------
 
 .PHONY: build
 build: $(VENV_STAMP) ## Build function zips + layer for arm64 (AWS) and x86_64 (local) into dist/
-	@for arch in arm64 x86_64; do echo "==> build $$arch"; $(PY) -m tools.build --arch $$arch; done
+	@for arch in arm64 x86_64; do echo "==> build $$arch"; $(PY) -m tools.release.build --arch $$arch; done
 
 .PHONY: bench
 bench: $(VENV_STAMP) ## Print cold-init (vs floor) and warm-overhead figures of every function
-	@$(PY) -m tools.bench_functions
+	@$(PY) -m tools.bench.functions
 
 .PHONY: bench-up
 bench-up: $(VENV_STAMP) ## Print how long make up takes from nothing and again, and an order's round trip
-	@$(PY) -m tools.bench_localstack
+	@$(PY) -m tools.bench.local_stack
 
 .PHONY: bench-build
 bench-build: $(VENV_STAMP) ## Print clean-build, no-op rebuild and artifact-size figures
-	@$(PY) -m tools.bench_build
+	@$(PY) -m tools.bench.build
 
 .PHONY: checkov
 checkov: ## Static security analysis of terraform/ with checkov
-	@$(PY) -m tools.checkov
+	@$(PY) -m tools.terraform.checkov
 
 # --- Environments (terraform/environments/<ENV>) -----------------------------
 
 .PHONY: envs
 envs: $(VENV_STAMP) ## List the valid ENV names: environments, then bootstrap-<account>
-	@$(PY) -m tools.deploy list
+	@$(PY) -m tools.release.deploy list
 
 .PHONY: init
 init: $(VENV_STAMP) ## terraform init ENV (dev|staging|prod|bootstrap-<account>) with its backend config
-	@$(PY) -m tools.deploy init --env "$(ENV)"
+	@$(PY) -m tools.release.deploy init --env "$(ENV)"
 
 .PHONY: plan
 plan: $(VENV_STAMP) ## Plan ENV into .local/plans/ENV.tfplan
-	@$(PY) -m tools.deploy plan --env "$(ENV)"
+	@$(PY) -m tools.release.deploy plan --env "$(ENV)"
 
 .PHONY: apply
 apply: $(VENV_STAMP) ## Apply exactly the saved plan of ENV (prod needs CONFIRM=prod)
-	@$(PY) -m tools.deploy apply --env "$(ENV)" --confirm "$(CONFIRM)"
+	@$(PY) -m tools.release.deploy apply --env "$(ENV)" --confirm "$(CONFIRM)"
 
 .PHONY: destroy
 destroy: $(VENV_STAMP) ## Destroy ENV (prod needs CONFIRM=prod)
-	@$(PY) -m tools.deploy destroy --env "$(ENV)" --confirm "$(CONFIRM)"
+	@$(PY) -m tools.release.deploy destroy --env "$(ENV)" --confirm "$(CONFIRM)"
 
 .PHONY: publish
 publish: $(VENV_STAMP) ## Upload the arm64 build (or MANIFEST=...) to dev's artifact bucket and pin it in its release.json
-	@$(PY) -m tools.release publish --env "$(ENV)" $(if $(MANIFEST),--manifest "$(MANIFEST)")
+	@$(PY) -m tools.release.artifacts publish --env "$(ENV)" $(if $(MANIFEST),--manifest "$(MANIFEST)")
 
 .PHONY: promote
 promote: $(VENV_STAMP) ## Pin what FROM runs in TO (copying the bytes), then plan TO
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make promote FROM=staging TO=prod" >&2; exit 2; }
-	@$(PY) -m tools.release promote --from $(FROM) --to $(TO)
+	@$(PY) -m tools.release.artifacts promote --from $(FROM) --to $(TO)
 
 # --- Local stack (the embedded default: no AWS account, no Docker) -----------
 
 .PHONY: up
 up: $(VENV_STAMP) ## Start the emulator, build, apply terraform/environments/local, seed, smoke-check
-	@$(PY) -m tools.localstack up
+	@$(PY) -m tools.local.stack up
 
 .PHONY: down
 down: $(VENV_STAMP) ## Stop the emulator `make up` started (its state is in memory and goes with it)
-	@$(PY) -m tools.localstack down
+	@$(PY) -m tools.local.stack down
 
 .PHONY: status
 status: $(VENV_STAMP) ## Is the emulator running and does the local API answer?
-	@$(PY) -m tools.localstack status
+	@$(PY) -m tools.local.stack status
 
 .PHONY: logs
 logs: $(VENV_STAMP) ## Function logs of the local stack (FOLLOW=1 to follow)
-	@$(PY) -m tools.localstack logs $(if $(FOLLOW),--follow)
+	@$(PY) -m tools.local.stack logs $(if $(FOLLOW),--follow)
 
 # --- Load test (loadtest/, tools/loadtest/; artillery runs with telemetry off) ---
 
@@ -167,7 +167,7 @@ loadtest-distributed: $(VENV_STAMP) ## Load-test ENV from AWS: artillery run-far
 
 .PHONY: clean
 clean: ## Stop the local stack; remove build output, local state and caches (keeps virtualenvs)
-	@if [ -x $(PY) ]; then $(PY) -m tools.localstack clean; fi
+	@if [ -x $(PY) ]; then $(PY) -m tools.local.stack clean; fi
 	rm -rf dist .local/plans .local/bench .local/loadtest .pytest_cache .ruff_cache
 	find . -name .terraform -type d -prune -exec rm -rf {} +
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -19,15 +18,14 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.event_bridge_event import EventBridgeEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from orders_core import coldstart
-from orders_core.adapters.mail import SesMailer
-from orders_core.adapters.table import OrdersTable, idempotency_store
+from orders_core import wiring
 from orders_core.domain import Notification, NotificationStatus, OrderEvent
-from orders_core.observability import logger, metrics, tracer
-from orders_core.settings import settings
+from orders_core.entrypoint import EventSource, lambda_entrypoint
+from orders_core.idempotency import Idempotent
+from orders_core.observability import logger, metrics
 from orders_core.workflows import notify_customer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -37,38 +35,18 @@ class MalformedEvent(ValueError):
     """A record that is not an order event; it fails until it reaches the DLQ."""
 
 
-@cache
-def _table() -> OrdersTable:
-    return OrdersTable(settings().require("table_name"))
-
-
-@cache
-def _mailer() -> SesMailer:
-    return SesMailer(settings().require("notification_sender"))
-
-
-@cache
-def _notify_once():
-    config = IdempotencyConfig(
-        event_key_jmespath="order_id",
-        expires_after_seconds=settings().idempotency_ttl_seconds,
+def notify(event: OrderEvent) -> dict[str, Any]:
+    current = wiring.current()
+    notification = notify_customer(
+        event, current.orders, current.mailer, current.orders, lambda: datetime.now(UTC)
     )
-
-    @idempotent_function(
-        data_keyword_argument="event",
-        config=config,
-        persistence_store=idempotency_store(settings().require("table_name")),
-    )
-    def notify(event: OrderEvent) -> dict[str, Any]:
-        notification = notify_customer(
-            event, _table(), _mailer(), _table(), lambda: datetime.now(UTC)
-        )
-        return notification.model_dump(mode="json")
-
-    return config, notify
+    return notification.model_dump(mode="json")
 
 
-def _order_event(record: SQSRecord) -> OrderEvent:
+notify_once = Idempotent(notify, argument="event", key="order_id")
+
+
+def order_event(record: SQSRecord) -> OrderEvent:
     try:
         envelope = EventBridgeEvent(json.loads(record.body))
         return OrderEvent.model_validate(envelope.detail)
@@ -80,12 +58,11 @@ def _order_event(record: SQSRecord) -> OrderEvent:
         raise MalformedEvent(f"message {record.message_id} is not an order event") from None
 
 
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
     logger.set_correlation_id(record.message_id)
-    event = _order_event(record)
+    event = order_event(record)
     try:
-        _, notify = _notify_once()
-        notification = Notification.model_validate(notify(event=event))
+        notification = Notification.model_validate(notify_once(lambda_context, event=event))
     except Exception:
         logger.exception(
             "notification failed; the message will be retried",
@@ -106,20 +83,13 @@ def record_handler(record: SQSRecord) -> str:
     return notification.status
 
 
-@coldstart.resumes_collector
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@lambda_entrypoint(EventSource.SQS)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    config, _ = _notify_once()
-    config.register_lambda_context(context)
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
     failures = len(response.get("batchItemFailures", []))
     metrics.add_metric(name="BatchItemFailures", unit=MetricUnit.Count, value=failures)
     logger.set_correlation_id(None)
-    logger.info(
-        "batch processed", extra={"records": len(event.get("Records", [])), "failed": failures}
-    )
+    logger.info("batch processed", extra={"records": len(event["Records"]), "failed": failures})
     return response

@@ -1,16 +1,28 @@
-"""Request and response bodies of the orders API."""
+"""The API's edge models and their mapping to and from the domain's one `Order`.
+
+GET /orders/{order_id} answers the domain `Order` itself; the others are what the contract
+needs besides: the request that creates an order, the 202 that accepts it, a list entry, and
+the error body. Mapping between them and `Order` happens here and nowhere else.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field
 
-from orders_core.domain import MAX_LINES, Order, OrderLine, OrderStatus, line_problems
+from orders_core.domain import (
+    MAX_ITEMS,
+    Order,
+    OrderContents,
+    OrderItem,
+    OrderStatus,
+    new_order,
+)
 from orders_core.domain.models import Currency, CustomerId, Model, Total
 
 
-class CreateOrderRequest(Model):
+class CreateOrderRequest(OrderContents):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -25,19 +37,12 @@ class CreateOrderRequest(Model):
     )
 
     customer_id: CustomerId = Field(description="Who places the order.")
-    # Declared before items: the item checks need to know the currency's decimal places.
+    # Declared before items: the item rules need the currency's decimal places.
     currency: Currency = Field(description="ISO 4217 code, e.g. EUR.")
-    items: list[OrderLine] = Field(min_length=1, max_length=MAX_LINES)
+    items: list[OrderItem] = Field(min_length=1, max_length=MAX_ITEMS)
 
-    @field_validator("items")
-    @classmethod
-    def _fit_the_currency_and_one_transaction(
-        cls, items: list[OrderLine], info: ValidationInfo
-    ) -> list[OrderLine]:
-        problems = line_problems(info.data.get("currency", ""), items)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return items
+    def to_order(self, order_id: str, at: datetime) -> Order:
+        return new_order(order_id, self.customer_id, self.currency, self.items, at)
 
 
 def links_to(order_id: str) -> dict[str, str]:
@@ -49,31 +54,9 @@ class OrderAccepted(Model):
     status: OrderStatus = OrderStatus.PENDING
     links: dict[str, str]
 
-
-class OrderView(Model):
-    order_id: str
-    customer_id: str
-    status: OrderStatus
-    reason: str | None
-    currency: str
-    items: list[OrderLine]
-    total: Total
-    created_at: datetime
-    updated_at: datetime
-
     @classmethod
-    def of(cls, order: Order) -> OrderView:
-        return cls(
-            order_id=order.order_id,
-            customer_id=order.customer_id,
-            status=order.status,
-            reason=order.reason,
-            currency=order.currency,
-            items=order.lines,
-            total=order.total,
-            created_at=order.created_at,
-            updated_at=order.updated_at,
-        )
+    def of(cls, order: Order) -> OrderAccepted:
+        return cls(order_id=order.order_id, status=order.status, links=links_to(order.order_id))
 
 
 class OrderSummary(Model):
@@ -92,7 +75,7 @@ class OrderSummary(Model):
             status=order.status,
             total=order.total,
             currency=order.currency,
-            item_count=len(order.lines),
+            item_count=len(order.items),
             created_at=order.created_at,
             links=links_to(order.order_id),
         )

@@ -1,20 +1,14 @@
-"""AWS clients, created once per execution environment and on first use.
-
-On first use rather than at import: under Lambda SnapStart nothing created during init (HTTP
-connections, credentials) is frozen into the snapshot and shared by every restored copy.
-"""
+"""How the functions' AWS clients are configured: short timeouts, standard retries."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
 
-@cache
-def client(service: str) -> BaseClient:
+def new_client(service: str) -> BaseClient:
     import boto3
     from botocore.config import Config
 

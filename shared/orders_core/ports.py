@@ -13,7 +13,6 @@ from orders_core.domain import (
     NotificationMessage,
     Order,
     OrderEvent,
-    OrderSubmission,
     StockShortage,
 )
 
@@ -74,12 +73,6 @@ class OrderRepository(Protocol):
     def mark_announced(self, order_id: str, at: datetime) -> None: ...
 
 
-class StockLedger(Protocol):
-    def set_available(self, sku: str, units: int) -> None: ...
-
-    def available(self, sku: str) -> int | None: ...
-
-
 class CustomerDirectory(Protocol):
     def email_of(self, customer_id: str) -> str | None: ...
 
@@ -91,8 +84,9 @@ class NotificationLog(Protocol):
 
 
 class OrderQueue(Protocol):
-    def submit(self, submission: OrderSubmission) -> str:
-        """Hand the order on for processing; returns the message id. Raises Unavailable."""
+    def submit(self, order: Order) -> str:
+        """Hand an accepted order on for processing; returns the message id. Raises
+        Unavailable."""
         ...
 
 

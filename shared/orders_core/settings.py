@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
 
 class ConfigurationError(RuntimeError):
@@ -46,8 +45,3 @@ class Settings:
                 "the platform stack (terraform/stack) sets it for every function that needs it"
             )
         return value
-
-
-@cache
-def settings() -> Settings:
-    return Settings.from_env()

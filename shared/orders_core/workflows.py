@@ -15,8 +15,6 @@ from orders_core.domain import (
     NotificationStatus,
     Order,
     OrderEvent,
-    OrderSubmission,
-    accept_order,
     compose_notification,
     confirm,
     event_for,
@@ -38,27 +36,20 @@ from orders_core.ports import (
 Clock = Callable[[], datetime]
 
 
-@dataclass(frozen=True)
-class Placed:
-    order: Order
-    # Why the PENDING record could not be stored (the order is accepted all the same).
-    pending_record_error: str | None = None
-
-
-def place_order(submission: OrderSubmission, queue: OrderQueue, orders: OrderRepository) -> Placed:
-    """Accept an order: enqueue it, then record it as PENDING.
+def place_order(order: Order, queue: OrderQueue, orders: OrderRepository) -> str | None:
+    """Accept an order: enqueue it, then record it as PENDING. Returns why the PENDING record
+    could not be stored, or None (the order is accepted either way).
 
     The message on the queue is the order's source of truth: once SQS has it, the order is
     processed or ends in the dead-letter queue. So a failure to enqueue is the caller's error
     (Unavailable, and nothing is stored), while a failure to store the PENDING copy afterwards
     only delays what GET /orders/{id} shows: the processor writes the order either way."""
-    queue.submit(submission)
-    order = accept_order(submission)
+    queue.submit(order)
     try:
         orders.add_pending(order)
     except Unavailable as error:
-        return Placed(order, pending_record_error=str(error))
-    return Placed(order)
+        return str(error)
+    return None
 
 
 class Outcome(StrEnum):
@@ -74,7 +65,7 @@ class Processed:
 
 
 def process_order(
-    submission: OrderSubmission,
+    pending: Order,
     orders: OrderRepository,
     publisher: EventPublisher,
     now: Clock,
@@ -85,7 +76,6 @@ def process_order(
     once (whether or not the API stored its PENDING record), a repeated delivery reserves
     nothing, and the event is published until it is marked as announced (consumers see it at
     least once). The common path is one transaction, one PutEvents and one update."""
-    pending = accept_order(submission)
     confirmed = confirm(pending, now())
     reservation = orders.confirm_reserving_stock(confirmed, stock_to_reserve(pending))
     if reservation.result is ReservationResult.RESERVED:
@@ -95,9 +85,9 @@ def process_order(
         if orders.store_rejected(rejected):
             final, outcome = rejected, Outcome.REJECTED
         else:
-            final, outcome = _stored_final(orders, submission.order_id), Outcome.DUPLICATE
+            final, outcome = _stored_final(orders, pending.order_id), Outcome.DUPLICATE
     else:
-        final, outcome = _stored_final(orders, submission.order_id), Outcome.DUPLICATE
+        final, outcome = _stored_final(orders, pending.order_id), Outcome.DUPLICATE
     _announce(final, orders, publisher, now, only_if_unannounced=outcome is Outcome.DUPLICATE)
     return Processed(final, outcome)
 

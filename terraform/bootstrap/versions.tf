@@ -9,7 +9,7 @@ terraform {
   }
 
   # The bootstrap creates the state bucket, so its own state cannot start there: it is a local
-  # file whose path is given at init (tools/deploy.py: .local/bootstrap/<account>.tfstate).
+  # file whose path is given at init (tools/release/deploy.py: .local/bootstrap/<account>.tfstate).
   # README "Bootstrap" says where to keep it.
   backend "local" {}
 }

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
-from tools.localstack import host_architecture
+from orders_core.domain import OrderItem, new_order
+from tools.local.stack import host_architecture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
@@ -117,15 +120,13 @@ def test_a_poison_message_reaches_the_dlq_after_three_receives_while_its_batch_g
     entries = [
         {
             "Id": f"good{n}",
-            "MessageBody": json.dumps(
-                {
-                    "order_id": order_id,
-                    "customer_id": "cust-000044",
-                    "currency": "EUR",
-                    "lines": [{"sku": sku, "quantity": 1, "unit_price": "1.00"}],
-                    "submitted_at": "2026-01-01T00:00:00Z",
-                }
-            ),
+            "MessageBody": new_order(
+                order_id,
+                "cust-000044",
+                "EUR",
+                [OrderItem(sku=sku, quantity=1, unit_price=Decimal("1.00"))],
+                datetime.now(UTC),
+            ).model_dump_json(),
         }
         for n, order_id in enumerate(good)
     ]

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tools.hcl import REPO_ROOT, TERRAFORM_DIR, load_file, root_blocks
+from tools.release.build import discover_services
+from tools.terraform.hcl import REPO_ROOT, TERRAFORM_DIR, load_file, root_blocks
 
 ENVS = ("dev", "staging", "prod")
 ENV_DIR = TERRAFORM_DIR / "environments"
 BOOTSTRAP = TERRAFORM_DIR / "bootstrap"
-ARTIFACTS = {"orders_api", "order_processor", "notifier", "layer"}
+ARTIFACTS = {*discover_services(REPO_ROOT), "layer"}  # a zip per service, and the layer
 
 
 def _blocks(env: str) -> dict[tuple[str, ...], dict]:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.emulator import free_port
+from tools.release.build import discover_services
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -121,7 +122,7 @@ class Accounts:
     def start(self) -> None:
         started = time.perf_counter()
         subprocess.run(
-            [PY, "-m", "tools.emulator", "start"],
+            [PY, "-m", "tools.local.ministack", "start"],
             cwd=REPO_ROOT,
             env=self.emulator_env,
             check=True,
@@ -143,7 +144,7 @@ class Accounts:
 
     def stop(self) -> None:
         subprocess.run(
-            [PY, "-m", "tools.emulator", "stop"],
+            [PY, "-m", "tools.local.ministack", "stop"],
             cwd=REPO_ROOT,
             env=self.emulator_env,
             check=False,
@@ -336,7 +337,7 @@ class Accounts:
         root = self.terraform_dir / "environments" / env
         return self.run(
             name,
-            [str(REPO_ROOT / "tools" / "tf"), f"-chdir={root}", *args],
+            [str(REPO_ROOT / "tools" / "terraform" / "tf"), f"-chdir={root}", *args],
             {"TF_DATA_DIR": str(data), "TF_INPUT": "0", **(extra_env or {})},
             expect,
         )
@@ -381,11 +382,8 @@ class Accounts:
         lam = self.client("lambda", ACCOUNTS[env])
         found: dict[str, str] = {}
         layers = set()
-        for name, function in (
-            ("orders_api", f"orders-{env}-orders-api"),
-            ("order_processor", f"orders-{env}-order-processor"),
-            ("notifier", f"orders-{env}-notifier"),
-        ):
+        for name in discover_services(REPO_ROOT):
+            function = f"orders-{env}-{name.replace('_', '-')}"  # terraform/stack's naming
             config = lam.get_function(FunctionName=function, Qualifier="live")["Configuration"]
             found[name] = config["CodeSha256"]
             layers.update(layer["Arn"] for layer in config["Layers"])
@@ -462,7 +460,7 @@ def build(out: Path, epoch: str | None = None) -> dict[str, Any]:
         [
             PY,
             "-m",
-            "tools.build",
+            "tools.release.build",
             "--arch",
             "arm64",
             "--out",

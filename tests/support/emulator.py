@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tools.emulator import free_port
+from tools.local.ministack import free_port
 
 
 @contextmanager

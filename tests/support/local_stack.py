@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.emulator import free_port
-from tools.localstack import Stack
+from tools.local.ministack import free_port
+from tools.local.stack import Stack
+from tools.ops.seed import seed
 
 
 @dataclass
@@ -79,16 +80,7 @@ class LocalStack:
             return [m for messages in json.load(response)["messages"].values() for m in messages]
 
     def set_stock(self, sku: str, units: int) -> None:
-        self.client("dynamodb").put_item(
-            TableName=self.platform["table_name"],
-            Item={
-                "pk": {"S": f"SKU#{sku}"},
-                "sk": {"S": "STOCK"},
-                "type": {"S": "STOCK"},
-                "sku": {"S": sku},
-                "available": {"N": str(units)},
-            },
-        )
+        seed(self.client("dynamodb"), self.platform["table_name"], stock={sku: units})
 
 
 @contextmanager

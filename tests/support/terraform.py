@@ -1,4 +1,4 @@
-"""Run the terraform CLI from tests, through tools/tf (offline provider mirror)."""
+"""Run the terraform CLI from tests, through tools/terraform/tf (offline provider mirror)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TF = REPO_ROOT / "tools" / "tf"
+TF = REPO_ROOT / "tools" / "terraform" / "tf"
 MODULES_DIR = REPO_ROOT / "terraform" / "modules"
 
 

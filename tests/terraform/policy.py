@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tools.hcl import Block, expression, root_blocks
+from tools.terraform.hcl import Block, expression, root_blocks
 
 STANDARD_MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
 _WILDCARD_ACTION = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9]*\*[A-Za-z0-9*]*)$")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools import checkov
-from tools.hcl import TERRAFORM_DIR
+from tools.terraform import checkov
+from tools.terraform.hcl import TERRAFORM_DIR
 
 pytestmark = pytest.mark.terraform
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.terraform import run_terraform
-from tools import tfdocs, tfroots
-from tools.hcl import TERRAFORM_DIR
+from tools.docs import terraform_tables
+from tools.terraform import roots
+from tools.terraform.hcl import TERRAFORM_DIR
 
 MODULES = sorted(p for p in (TERRAFORM_DIR / "modules").iterdir() if p.is_dir())
 pytestmark = pytest.mark.terraform
@@ -26,11 +27,11 @@ def test_module_terraform_test_suite_passes(module: Path):
     assert int(summary.group(1)) > 0
 
 
-@pytest.mark.parametrize("root", tfroots.roots(), ids=lambda p: str(p.relative_to(TERRAFORM_DIR)))
+@pytest.mark.parametrize("root", roots.roots(), ids=lambda p: str(p.relative_to(TERRAFORM_DIR)))
 def test_terraform_root_validates(root: Path):
-    result = tfroots.validate(root)
+    result = roots.validate(root)
     assert result.ok, result.output
 
 
 def test_module_readme_tables_match_their_hcl(capsys):
-    assert tfdocs.main(["--check"]) == 0, capsys.readouterr().err
+    assert terraform_tables.main(["--check"]) == 0, capsys.readouterr().err

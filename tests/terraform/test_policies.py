@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.terraform import policy
-from tools.hcl import TERRAFORM_DIR, root_blocks, terraform_directories
+from tools.terraform.hcl import TERRAFORM_DIR, root_blocks, terraform_directories
 
 MODULES = sorted(p for p in (TERRAFORM_DIR / "modules").iterdir() if p.is_dir())
 EXPECTED_MODULES = {"lambda", "queue-with-dlq", "dynamo-table", "event-rule", "http-api"}

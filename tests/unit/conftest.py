@@ -1,8 +1,10 @@
-"""Unit and handler tests: AWS is moto, in process; nothing leaves the test process."""
+"""Unit and handler tests: AWS is moto, in process; nothing leaves the test process.
+
+Every test starts with a fresh composition root (orders_core.wiring), built from the
+environment set here on first use; a test that wants fakes installs a wiring of its own."""
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -13,23 +15,16 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from orders_core import wiring
 from orders_core.adapters.table import CUSTOMER_INDEX, TTL_ATTRIBUTE, OrdersTable
 from tests.support.events import sqs_event
+from tools.ops.seed import seed
 
 REGION = "eu-west-1"
 TABLE = "orders-test"
 BUS = "orders-test-bus"
 SENDER = "orders@example.com"
 EVENT_SOURCE = "orders"
-
-# Modules whose functools caches hold clients, settings or adapters from an earlier test.
-CACHED_MODULES = (
-    "orders_core.clients",
-    "orders_core.settings",
-    "orders_api.handler",
-    "order_processor.handler",
-    "notifier.handler",
-)
 
 
 @pytest.fixture(autouse=True)
@@ -51,18 +46,7 @@ def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    clear_caches()
-
-
-def clear_caches() -> None:
-    for name in CACHED_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)):
-                value.cache_clear()
+    wiring.install(None)
 
 
 @dataclass
@@ -79,6 +63,13 @@ class Platform:
     @property
     def sqs(self) -> Any:
         return boto3.client("sqs", region_name=REGION)
+
+    def stock(self, units: dict[str, int]) -> None:
+        """Set the units available of each SKU."""
+        seed(self.table.dynamodb, TABLE, stock=units)
+
+    def customer(self, customer_id: str, email: str) -> None:
+        seed(self.table.dynamodb, TABLE, customers={customer_id: email})
 
     def receive_event(self, queue_url: str, queue_arn: str, max_messages: int = 10) -> dict:
         """Take up to `max_messages` messages off a queue as the SQS event Lambda would get."""
@@ -204,9 +195,9 @@ def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
         )
         boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
         monkeypatch.setenv("ORDERS_QUEUE_URL", orders_url)
-        clear_caches()
+        wiring.install(None)
         yield Platform(
-            table=OrdersTable(TABLE),
+            table=OrdersTable(TABLE, dynamodb),
             orders_queue_url=orders_url,
             orders_queue_arn=orders_arn,
             orders_dlq_url=orders_dlq_url,

@@ -12,7 +12,6 @@ from orders_core.domain import (
     Order,
     OrderEvent,
     OrderStatus,
-    OrderSubmission,
     StockShortage,
 )
 from orders_core.ports import OrderPage, ReservationOutcome, ReservationResult, Unavailable
@@ -20,7 +19,7 @@ from orders_core.ports import OrderPage, ReservationOutcome, ReservationResult, 
 
 @dataclass
 class InMemoryOrders:
-    """OrderRepository + StockLedger with the conditional semantics of the DynamoDB adapter."""
+    """OrderRepository with the conditional semantics of the DynamoDB adapter, and stock."""
 
     orders: dict[str, Order] = field(default_factory=dict)
     stock: dict[str, int] = field(default_factory=dict)
@@ -82,22 +81,19 @@ class InMemoryOrders:
     def mark_announced(self, order_id: str, at: datetime) -> None:
         self.announced[order_id] = at
 
-    def set_available(self, sku: str, units: int) -> None:
-        self.stock[sku] = units
-
     def available(self, sku: str) -> int | None:
         return self.stock.get(sku)
 
 
 @dataclass
 class RecordingQueue:
-    submitted: list[OrderSubmission] = field(default_factory=list)
+    submitted: list[Order] = field(default_factory=list)
     fail: bool = False
 
-    def submit(self, submission: OrderSubmission) -> str:
+    def submit(self, order: Order) -> str:
         if self.fail:
             raise Unavailable("queue unavailable (injected)")
-        self.submitted.append(submission)
+        self.submitted.append(order)
         return f"message-{len(self.submitted)}"
 
 

@@ -12,13 +12,13 @@ from botocore.stub import Stubber
 from orders_core.adapters.events import EventBridgePublisher
 from orders_core.adapters.queue import SqsOrderQueue
 from orders_core.domain import (
+    Order,
     OrderEventType,
-    OrderLine,
+    OrderItem,
     OrderStatus,
-    OrderSubmission,
-    accept_order,
     confirm,
     event_for,
+    new_order,
     reject,
     stock_to_reserve,
 )
@@ -29,19 +29,11 @@ T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
 def order(n: int = 1, customer: str = "c-1", at: datetime = T0, **quantities: int):
-    lines = [
-        OrderLine(sku=sku.replace("_", "-"), quantity=q, unit_price=Decimal("1.25"))
+    items = [
+        OrderItem(sku=sku.replace("_", "-"), quantity=q, unit_price=Decimal("1.25"))
         for sku, q in (quantities or {"SKU_A": 1}).items()
     ]
-    return accept_order(
-        OrderSubmission(
-            order_id=f"00000000-0000-4000-8000-{n:012d}",
-            customer_id=customer,
-            currency="EUR",
-            lines=lines,
-            submitted_at=at,
-        )
-    )
+    return new_order(f"00000000-0000-4000-8000-{n:012d}", customer, "EUR", items, at)
 
 
 def test_a_pending_order_is_stored_once_and_read_back_whole(platform):
@@ -55,8 +47,7 @@ def test_a_pending_order_is_stored_once_and_read_back_whole(platform):
 
 def test_confirming_takes_stock_for_every_sku_in_one_transaction(platform):
     table = platform.table
-    table.set_available("SKU-A", 3)
-    table.set_available("SKU-B", 3)
+    platform.stock({"SKU-A": 3, "SKU-B": 3})
     pending = order(SKU_A=2, SKU_B=3)
     outcome = table.confirm_reserving_stock(confirm(pending, T0), stock_to_reserve(pending))
     assert outcome.result is ReservationResult.RESERVED
@@ -66,8 +57,7 @@ def test_confirming_takes_stock_for_every_sku_in_one_transaction(platform):
 
 def test_one_short_sku_cancels_the_whole_reservation_and_says_what_was_there(platform):
     table = platform.table
-    table.set_available("SKU-A", 3)
-    table.set_available("SKU-B", 1)
+    platform.stock({"SKU-A": 3, "SKU-B": 1})
     pending = order(SKU_A=2, SKU_B=2, SKU_C=1)
     outcome = table.confirm_reserving_stock(confirm(pending, T0), stock_to_reserve(pending))
     assert outcome.result is ReservationResult.OUT_OF_STOCK
@@ -79,7 +69,7 @@ def test_one_short_sku_cancels_the_whole_reservation_and_says_what_was_there(pla
 
 def test_a_final_order_is_never_finalized_again(platform):
     table = platform.table
-    table.set_available("SKU-A", 10)
+    platform.stock({"SKU-A": 10})
     pending = order(SKU_A=1)
     table.confirm_reserving_stock(confirm(pending, T0), {"SKU-A": 1})
     again = table.confirm_reserving_stock(confirm(pending, T0), {"SKU-A": 1})
@@ -123,21 +113,14 @@ def test_a_customers_orders_come_newest_first_in_pages(platform):
         table.list_customer_orders("c-1", limit=2, cursor="bm90LWpzb24")
 
 
-def test_the_queue_adapter_sends_the_submission_and_reports_a_missing_queue(platform):
+def test_the_queue_adapter_sends_the_order_and_reports_a_missing_queue(platform):
     pending = order()
-    submission = OrderSubmission(
-        order_id=pending.order_id,
-        customer_id="c-1",
-        currency="EUR",
-        lines=pending.lines,
-        submitted_at=T0,
-    )
-    SqsOrderQueue(platform.orders_queue_url).submit(submission)
+    SqsOrderQueue(platform.orders_queue_url, platform.sqs).submit(pending)
     event = platform.orders_event()
-    assert OrderSubmission.model_validate_json(event["Records"][0]["body"]) == submission
+    assert Order.model_validate_json(event["Records"][0]["body"]) == pending
     missing = platform.orders_queue_url.rsplit("/", 1)[0] + "/no-such-queue"
     with pytest.raises(Unavailable, match="could not enqueue"):
-        SqsOrderQueue(missing).submit(submission)
+        SqsOrderQueue(missing, platform.sqs).submit(pending)
 
 
 def _put_events_stub(responses: list[dict]) -> tuple[object, Stubber]:
@@ -184,7 +167,8 @@ def test_the_publisher_gives_up_after_its_attempts_with_the_error_codes():
 
 def test_published_events_reach_the_bus_rule(platform):
     confirmed = confirm(order(), T0)
-    EventBridgePublisher("orders-test-bus", "orders").publish([event_for(confirmed)])
+    events = boto3.client("events", region_name=REGION)
+    EventBridgePublisher("orders-test-bus", "orders", events).publish([event_for(confirmed)])
     [delivered] = platform.published_events()
     assert delivered["detail-type"] == OrderEventType.CONFIRMED
     assert delivered["source"] == "orders"
@@ -195,11 +179,11 @@ def test_published_events_reach_the_bus_rule(platform):
 def test_prices_come_back_in_the_currencys_form_whatever_dynamodb_normalized(platform):
     pending = order(SKU_A=2)
     pending = pending.model_copy(
-        update={"lines": [OrderLine(sku="SKU-A", quantity=2, unit_price=Decimal("12.5"))]}
+        update={"items": [OrderItem(sku="SKU-A", quantity=2, unit_price=Decimal("12.5"))]}
     )
     platform.table.add_pending(pending)
     stored = platform.table.get_order(pending.order_id)
-    assert str(stored.lines[0].unit_price) == "12.50"
+    assert str(stored.items[0].unit_price) == "12.50"
     assert str(stored.total) == "25.00"
 
 

@@ -16,15 +16,20 @@ from pathlib import Path
 
 import pytest
 
+from tools.release.build import discover_services
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Every service: a new one is held to the same rules without being listed anywhere.
+SERVICES = discover_services(REPO_ROOT)
 FUNCTION_PROBE = """
 import gc, json
 frozen_at_start = gc.get_freeze_count()  # the interpreter's own, at startup
 import {function}.handler as handler
+from orders_core.entrypoint import EventSource
 from tests.support.events import LambdaContext, http_api_event, sqs_event
 
 paused_after_import = not gc.isenabled()
-if "{function}" == "orders_api":
+if handler.lambda_handler.event_source is EventSource.HTTP_API:
     event = http_api_event("GET", "/health")
 else:
     message = {{"MessageId": "m-1", "ReceiptHandle": "r-1", "Body": "not an order"}}
@@ -41,7 +46,7 @@ print(json.dumps({{
 SNAPSHOT_PROBE = """
 import json, os, sys
 import {function}.handler
-from orders_core import clients
+from orders_core import wiring
 
 def tcp_inodes():
     inodes = set()
@@ -64,7 +69,7 @@ def socket_inodes():
 boto3 = sys.modules.get("boto3")
 print(json.dumps({{
     "tcp_sockets": len(socket_inodes() & tcp_inodes()),
-    "clients": clients.client.cache_info().currsize,
+    "clients": len(wiring.built().clients_made) if wiring.built() else 0,
     "boto3_session": bool(boto3 and boto3.DEFAULT_SESSION),
 }}))
 """
@@ -101,7 +106,7 @@ def run_fresh(code: str, in_lambda: bool, traced: bool = False) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("function", ["orders_api", "order_processor", "notifier"])
+@pytest.mark.parametrize("function", SERVICES)
 def test_function_initialises_with_the_collector_paused_and_its_first_invocation_resumes_it(
     function: str,
 ) -> None:
@@ -170,7 +175,7 @@ def test_collector_disabled_before_init_is_left_disabled_by_the_first_invocation
     assert state == {"enabled": False, "frozen": 0}
 
 
-@pytest.mark.parametrize("function", ["orders_api", "order_processor", "notifier"])
+@pytest.mark.parametrize("function", SERVICES)
 def test_init_opens_no_connection_and_creates_no_client_for_a_snapshot_to_freeze(
     function: str,
 ) -> None:

@@ -10,8 +10,10 @@ import pytest
 
 from notifier.handler import lambda_handler as notify
 from order_processor.handler import lambda_handler as process
-from orders_core.domain import NotificationStatus, OrderLine, OrderSubmission
-from tests.unit.conftest import REGION, clear_caches
+from orders_core import wiring
+from orders_core.adapters.table import customer_key
+from orders_core.domain import NotificationStatus, OrderItem, new_order
+from tests.unit.conftest import REGION
 
 
 def ses_sent() -> int:
@@ -21,20 +23,20 @@ def ses_sent() -> int:
 @pytest.fixture
 def processed(platform):
     """Two orders processed: one confirmed, one rejected; their events wait in the queue."""
-    platform.table.set_available("SKU-A", 5)
-    platform.table.register_customer("c-1", "one@example.com")
-    platform.table.register_customer("c-2", "two@example.com")
+    platform.stock({"SKU-A": 5})
+    platform.customer("c-1", "one@example.com")
+    platform.customer("c-2", "two@example.com")
     ids = []
     for n, (customer, quantity) in enumerate((("c-1", 1), ("c-2", 50)), start=1):
-        submission = OrderSubmission(
-            order_id=f"20000000-0000-4000-8000-{n:012d}",
-            customer_id=customer,
-            currency="EUR",
-            lines=[OrderLine(sku="SKU-A", quantity=quantity, unit_price=Decimal("9.99"))],
-            submitted_at=datetime(2026, 7, 1, tzinfo=UTC),
+        order = new_order(
+            f"20000000-0000-4000-8000-{n:012d}",
+            customer,
+            "EUR",
+            [OrderItem(sku="SKU-A", quantity=quantity, unit_price=Decimal("9.99"))],
+            datetime(2026, 7, 1, tzinfo=UTC),
         )
-        platform.send_order_message(submission.model_dump_json())
-        ids.append(submission.order_id)
+        platform.send_order_message(order.model_dump_json())
+        ids.append(order.order_id)
     platform.deliver(process, platform.orders_queue_url, platform.orders_queue_arn)
     return ids
 
@@ -72,7 +74,7 @@ def test_an_event_delivered_twice_sends_one_mail(platform, processed):
 def test_a_customer_without_an_address_is_recorded_and_not_retried(platform, processed):
     platform.table.dynamodb.delete_item(
         TableName=platform.table.table_name,
-        Key={"pk": {"S": "CUSTOMER#c-1"}, "sk": {"S": "PROFILE"}},
+        Key=customer_key("c-1"),
     )
     assert deliver(platform)["batchItemFailures"] == []
     assert ses_sent() == 1
@@ -91,7 +93,7 @@ def test_a_record_that_is_not_an_order_event_fails_alone(platform, processed):
 
 def test_a_mail_that_ses_refuses_is_retried_not_lost(platform, processed, monkeypatch):
     monkeypatch.setenv("NOTIFICATION_SENDER", "unverified@example.com")
-    clear_caches()
+    wiring.install(None)  # a new execution environment, with the new setting
     response = deliver(platform)
     assert len(response["batchItemFailures"]) == 2
     assert platform.table.notification_for(processed[0]) is None

@@ -10,34 +10,30 @@ import pytest
 
 from order_processor.handler import lambda_handler as process
 from orders_core.adapters.table import OrdersTable
-from orders_core.domain import OrderLine, OrderStatus, OrderSubmission
+from orders_core.domain import Order, OrderItem, OrderStatus, confirm, new_order
 from orders_core.ports import Unavailable
 from tests.support.events import LambdaContext
 
 
-def submission(n: int, **quantities: int) -> OrderSubmission:
-    return OrderSubmission(
-        order_id=f"10000000-0000-4000-8000-{n:012d}",
-        customer_id="c-7",
-        currency="EUR",
-        lines=[
-            OrderLine(sku=sku.replace("_", "-"), quantity=q, unit_price=Decimal("3.00"))
-            for sku, q in quantities.items()
-        ],
-        submitted_at=datetime(2026, 6, 1, tzinfo=UTC),
+def accepted(n: int, **quantities: int) -> Order:
+    items = [
+        OrderItem(sku=sku.replace("_", "-"), quantity=q, unit_price=Decimal("3.00"))
+        for sku, q in quantities.items()
+    ]
+    return new_order(
+        f"10000000-0000-4000-8000-{n:012d}", "c-7", "EUR", items, datetime(2026, 6, 1, tzinfo=UTC)
     )
 
 
 @pytest.fixture
 def stocked(platform):
-    platform.table.set_available("SKU-A", 10)
-    platform.table.set_available("SKU-B", 1)
+    platform.stock({"SKU-A": 10, "SKU-B": 1})
     return platform
 
 
-def send(platform, *submissions: OrderSubmission) -> dict[str, str]:
+def send(platform, *orders: Order) -> dict[str, str]:
     """Message id per order id."""
-    return {s.order_id: platform.send_order_message(s.model_dump_json()) for s in submissions}
+    return {o.order_id: platform.send_order_message(o.model_dump_json()) for o in orders}
 
 
 def deliver(platform) -> dict:
@@ -45,7 +41,7 @@ def deliver(platform) -> dict:
 
 
 def test_a_mixed_batch_fails_exactly_the_malformed_and_the_failing_records(stocked, monkeypatch):
-    good, short, flaky = submission(1, SKU_A=2), submission(2, SKU_B=5), submission(3, SKU_A=1)
+    good, short, flaky = accepted(1, SKU_A=2), accepted(2, SKU_B=5), accepted(3, SKU_A=1)
     ids = send(stocked, good, short)
     malformed_id = stocked.send_order_message('{"order_id": "not an order"}')
     ids |= send(stocked, flaky)
@@ -85,7 +81,7 @@ def _throttled(*_):
 
 
 def test_a_record_that_failed_transiently_succeeds_when_retried(stocked, monkeypatch):
-    order = submission(4, SKU_A=1)
+    order = accepted(4, SKU_A=1)
     send(stocked, order)
     with monkeypatch.context() as patch:
         patch.setattr(OrdersTable, "confirm_reserving_stock", _throttled)
@@ -95,7 +91,7 @@ def test_a_record_that_failed_transiently_succeeds_when_retried(stocked, monkeyp
 
 
 def test_a_duplicate_delivery_changes_nothing_and_publishes_nothing(stocked):
-    order = submission(5, SKU_A=3)
+    order = accepted(5, SKU_A=3)
     send(stocked, order)
     deliver(stocked)
     send(stocked, order)
@@ -107,7 +103,7 @@ def test_a_duplicate_delivery_changes_nothing_and_publishes_nothing(stocked):
 
 def test_a_poison_message_lands_in_the_dlq_after_three_receives(stocked):
     poison = stocked.send_order_message("this is not json")
-    good = submission(6, SKU_A=1)
+    good = accepted(6, SKU_A=1)
     send(stocked, good)
     for _ in range(3):
         response = deliver(stocked)
@@ -129,7 +125,7 @@ def test_a_malformed_message_is_logged_with_its_message_id(stocked, log_lines):
 
 
 def test_a_batch_logs_a_summary_line_and_emits_outcome_metrics(stocked, log_lines, capsys):
-    send(stocked, submission(7, SKU_A=1), submission(8, SKU_B=9))
+    send(stocked, accepted(7, SKU_A=1), accepted(8, SKU_B=9))
     deliver(stocked)
     [summary] = [line for line in log_lines() if line.get("message") == "batch processed"]
     assert (summary["records"], summary["failed"]) == (2, 0)
@@ -137,6 +133,42 @@ def test_a_batch_logs_a_summary_line_and_emits_outcome_metrics(stocked, log_line
     assert emf[-1]["OrdersConfirmed"] == [1.0]
     assert emf[-1]["OrdersRejected"] == [1.0]
     assert emf[-1]["BatchItemFailures"] == [0.0]
+
+
+@pytest.mark.parametrize(
+    "breaks",
+    [
+        # what the API would have refused with a 422, had it come through the API
+        {"currency": "JPY"},  # 3.00 has more decimal places than JPY allows
+        {"total": "1.00"},  # does not add up
+        {"items": []},
+    ],
+)
+def test_a_message_the_domain_refuses_goes_to_its_dlq_and_reserves_nothing(stocked, breaks):
+    message = {**accepted(9, SKU_A=1).model_dump(mode="json"), **breaks}
+    failed = stocked.send_order_message(json.dumps(message))
+    response = deliver(stocked)
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [failed]
+    assert stocked.table.available("SKU-A") == 10
+
+
+def test_a_message_of_an_order_already_final_is_refused(stocked):
+    final = confirm(accepted(10, SKU_A=1), datetime(2026, 6, 1, tzinfo=UTC))
+    failed = stocked.send_order_message(final.model_dump_json())
+    assert [f["itemIdentifier"] for f in deliver(stocked)["batchItemFailures"]] == [failed]
+    assert stocked.table.available("SKU-A") == 10
+
+
+def test_an_event_of_another_kind_fails_naming_what_the_function_takes(stocked):
+    from orders_core.entrypoint import WrongEventSource
+
+    stream = {"Records": [{"eventSource": "aws:dynamodb", "dynamodb": {}}]}
+    with pytest.raises(WrongEventSource) as refused:
+        process(stream, LambdaContext())
+    assert str(refused.value) == (
+        "this function takes an SQS batch (Records with eventSource aws:sqs); "
+        "it was invoked with a batch of records from aws:dynamodb"
+    )
 
 
 def test_an_entire_batch_failing_is_still_reported_record_by_record(stocked):

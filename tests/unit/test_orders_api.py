@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from typing import Any
 
@@ -44,7 +46,8 @@ def test_an_order_is_accepted_enqueued_and_recorded_pending(platform):
     [message] = queued(platform)
     assert message["order_id"] == order_id
     assert message["customer_id"] == "c-42"
-    assert [line["sku"] for line in message["lines"]] == ["SKU-MUG", "SKU-TEA"]
+    assert [item["sku"] for item in message["items"]] == ["SKU-MUG", "SKU-TEA"]
+    assert message["status"] == "PENDING"  # the message is the accepted order itself
     assert platform.table.get_order(order_id).status is OrderStatus.PENDING
 
 
@@ -90,6 +93,46 @@ def test_a_body_that_is_not_declared_json_is_an_unsupported_media_type(platform)
     assert "text/plain" in body["message"]
 
 
+def test_a_body_that_is_not_utf8_is_a_bad_request_not_a_server_error(platform):
+    event = http_api_event("POST", "/orders")
+    event["body"] = base64.b64encode(b"\xff\xfe{\x00}").decode()
+    event["isBase64Encoded"] = True
+    response = handler.lambda_handler(event, LambdaContext())
+    body = json.loads(response["body"])
+    assert (response["statusCode"], body["error"]) == (400, "malformed_json")
+
+
+def test_a_compressed_body_is_an_unsupported_media_type(platform):
+    event = http_api_event("POST", "/orders", headers={"Content-Encoding": "gzip"})
+    event["body"] = base64.b64encode(gzip.compress(json.dumps(ORDER).encode())).decode()
+    event["isBase64Encoded"] = True
+    response = handler.lambda_handler(event, LambdaContext())
+    body = json.loads(response["body"])
+    assert (response["statusCode"], body["error"]) == (415, "unsupported_content_encoding")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [("GET", "/health", 200), ("GET", "/nothing-here", 404), ("PUT", "/orders", 405)],
+)
+def test_a_body_is_judged_only_on_routes_that_read_one(platform, method, path, expected):
+    # a stray body of another media type changes nothing where no body is read
+    status, _, _ = call(method, path, "hello", headers={"Content-Type": "text/plain"})
+    assert status == expected
+
+
+def test_an_event_of_another_kind_fails_naming_what_the_function_takes(platform):
+    from orders_core.entrypoint import WrongEventSource
+
+    sqs = {"Records": [{"eventSource": "aws:sqs", "body": "{}", "messageId": "m"}]}
+    with pytest.raises(WrongEventSource) as refused:
+        handler.lambda_handler(sqs, LambdaContext())
+    assert str(refused.value) == (
+        "this function takes an API Gateway HTTP API request (payload format 2.0); "
+        "it was invoked with a batch of records from aws:sqs"
+    )
+
+
 def test_the_same_idempotency_key_and_body_return_the_first_answer_and_one_order(platform):
     headers = {"Idempotency-Key": "key-123"}
     first = call("POST", "/orders", ORDER, headers=headers)
@@ -127,8 +170,7 @@ def test_an_order_that_cannot_be_enqueued_gets_503_and_leaves_nothing(platform, 
 def test_an_order_whose_pending_record_fails_is_still_accepted_and_processed(platform, monkeypatch):
     from order_processor.handler import lambda_handler as process
 
-    platform.table.set_available("SKU-MUG", 10)
-    platform.table.set_available("SKU-TEA", 10)
+    platform.stock({"SKU-MUG": 10, "SKU-TEA": 10})
 
     def table_down(self, order):
         raise Unavailable("table unavailable (injected)")
@@ -213,6 +255,9 @@ def test_each_request_logs_one_line_with_its_request_id_and_counts_accepted_orde
     assert len(handled) == 1
     assert handled[0]["correlation_id"] == event["requestContext"]["requestId"]
     assert handled[0]["status"] == 202
-    [emf] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    emitted = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
+    ]
+    [emf] = [blob for blob in emitted if "OrdersAccepted" in blob]
     assert emf["OrdersAccepted"] == [1.0]
     assert ["environment"] in emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"]

@@ -10,12 +10,11 @@ import pytest
 from orders_core.domain import (
     NotificationStatus,
     OrderEventType,
-    OrderLine,
+    OrderItem,
     OrderStatus,
-    OrderSubmission,
-    accept_order,
     confirm,
     event_for,
+    new_order,
 )
 from orders_core.ports import Unavailable
 from orders_core.workflows import Outcome, notify_customer, place_order, process_order
@@ -35,35 +34,29 @@ def clock() -> datetime:
     return T0
 
 
-def submission(order_id: str = "0b7e9a4c-3c1d-4b8e-9f2a-1d6c5e4b3a21", **quantities: int):
-    lines = [
-        OrderLine(sku=sku.replace("_", "-"), quantity=q, unit_price=Decimal("2.00"))
+def accepted(order_id: str = "0b7e9a4c-3c1d-4b8e-9f2a-1d6c5e4b3a21", **quantities: int):
+    items = [
+        OrderItem(sku=sku.replace("_", "-"), quantity=q, unit_price=Decimal("2.00"))
         for sku, q in (quantities or {"SKU_A": 1}).items()
     ]
-    return OrderSubmission(
-        order_id=order_id, customer_id="c-9", currency="EUR", lines=lines, submitted_at=T0
-    )
+    return new_order(order_id, "c-9", "EUR", items, T0)
 
 
 @pytest.fixture
 def orders() -> InMemoryOrders:
-    store = InMemoryOrders()
-    store.set_available("SKU-A", 5)
-    store.set_available("SKU-B", 1)
-    return store
+    return InMemoryOrders(stock={"SKU-A": 5, "SKU-B": 1})
 
 
 def test_placing_an_order_enqueues_it_then_records_it_pending(orders):
     queue = RecordingQueue()
-    placed = place_order(submission(), queue, orders)
-    assert queue.submitted == [submission()]
-    assert orders.get_order(placed.order.order_id).status is OrderStatus.PENDING
-    assert placed.pending_record_error is None
+    assert place_order(accepted(), queue, orders) is None
+    assert queue.submitted == [accepted()]
+    assert orders.get_order(accepted().order_id).status is OrderStatus.PENDING
 
 
 def test_an_order_that_cannot_be_enqueued_is_refused_and_leaves_nothing_behind(orders):
     with pytest.raises(Unavailable):
-        place_order(submission(), RecordingQueue(fail=True), orders)
+        place_order(accepted(), RecordingQueue(fail=True), orders)
     assert orders.orders == {}
 
 
@@ -71,22 +64,22 @@ def test_an_order_whose_pending_record_fails_after_enqueueing_is_still_processed
     # The failure between the two steps: SQS has the order, the table does not.
     queue = RecordingQueue()
     orders.fail_add_pending = True
-    placed = place_order(submission(SKU_A=2), queue, orders)
-    assert "injected" in placed.pending_record_error
-    assert orders.get_order(placed.order.order_id) is None
+    order = accepted(SKU_A=2)
+    assert "injected" in place_order(order, queue, orders)
+    assert orders.get_order(order.order_id) is None
 
     orders.fail_add_pending = False
     publisher = RecordingPublisher()
     processed = process_order(queue.submitted[0], orders, publisher, clock)
     assert processed.outcome is Outcome.CONFIRMED
-    assert orders.get_order(placed.order.order_id).status is OrderStatus.CONFIRMED
+    assert orders.get_order(order.order_id).status is OrderStatus.CONFIRMED
     assert orders.available("SKU-A") == 3
     assert [e.event_type for e in publisher.published] == [OrderEventType.CONFIRMED]
 
 
 def test_processing_reserves_stock_confirms_and_announces(orders):
     publisher = RecordingPublisher()
-    processed = process_order(submission(SKU_A=2, SKU_B=1), orders, publisher, clock)
+    processed = process_order(accepted(SKU_A=2, SKU_B=1), orders, publisher, clock)
     assert processed.outcome is Outcome.CONFIRMED
     assert (orders.available("SKU-A"), orders.available("SKU-B")) == (3, 0)
     assert publisher.published == [event_for(processed.order)]
@@ -95,7 +88,7 @@ def test_processing_reserves_stock_confirms_and_announces(orders):
 
 def test_not_enough_stock_rejects_with_the_reason_and_reserves_nothing(orders):
     publisher = RecordingPublisher()
-    processed = process_order(submission(SKU_A=2, SKU_B=4), orders, publisher, clock)
+    processed = process_order(accepted(SKU_A=2, SKU_B=4), orders, publisher, clock)
     assert processed.outcome is Outcome.REJECTED
     assert processed.order.reason == "insufficient stock: SKU-B (requested 4, available 1)"
     assert (orders.available("SKU-A"), orders.available("SKU-B")) == (5, 1)
@@ -104,8 +97,8 @@ def test_not_enough_stock_rejects_with_the_reason_and_reserves_nothing(orders):
 
 def test_a_duplicate_delivery_reserves_nothing_and_announces_nothing_again(orders):
     publisher = RecordingPublisher()
-    first = process_order(submission(SKU_A=2), orders, publisher, clock)
-    again = process_order(submission(SKU_A=2), orders, publisher, clock)
+    first = process_order(accepted(SKU_A=2), orders, publisher, clock)
+    again = process_order(accepted(SKU_A=2), orders, publisher, clock)
     assert again.outcome is Outcome.DUPLICATE
     assert again.order == first.order
     assert orders.available("SKU-A") == 3
@@ -115,18 +108,18 @@ def test_a_duplicate_delivery_reserves_nothing_and_announces_nothing_again(order
 def test_an_outcome_not_yet_announced_is_announced_on_redelivery(orders):
     publisher = RecordingPublisher(failures_left=1)
     with pytest.raises(Unavailable):
-        process_order(submission(SKU_A=1), orders, publisher, clock)
+        process_order(accepted(SKU_A=1), orders, publisher, clock)
     # The order is final but nobody was told: the retried message must tell them, once.
-    assert orders.orders[submission().order_id].status is OrderStatus.CONFIRMED
-    processed = process_order(submission(SKU_A=1), orders, publisher, clock)
+    assert orders.orders[accepted().order_id].status is OrderStatus.CONFIRMED
+    processed = process_order(accepted(SKU_A=1), orders, publisher, clock)
     assert processed.outcome is Outcome.DUPLICATE
     assert orders.available("SKU-A") == 4
     assert [e.event_type for e in publisher.published] == [OrderEventType.CONFIRMED]
 
 
 def test_a_pending_record_is_finalized_in_place(orders):
-    place_order(submission(SKU_A=1), RecordingQueue(), orders)
-    processed = process_order(submission(SKU_A=1), orders, RecordingPublisher(), clock)
+    place_order(accepted(SKU_A=1), RecordingQueue(), orders)
+    processed = process_order(accepted(SKU_A=1), orders, RecordingPublisher(), clock)
     assert processed.order.created_at == T0
     assert processed.order.status is OrderStatus.CONFIRMED
 
@@ -134,7 +127,7 @@ def test_a_pending_record_is_finalized_in_place(orders):
 def test_notifying_sends_to_the_customer_and_records_it():
     customers = InMemoryCustomers({"c-9": "c9@example.com"})
     mailer, log = RecordingMailer(), InMemoryNotifications()
-    order = confirm(accept_order(submission()), T0)
+    order = confirm(accepted(), T0)
     notification = notify_customer(event_for(order), customers, mailer, log, clock)
     assert notification.status is NotificationStatus.SENT
     assert notification.message_id == "ses-1"
@@ -144,7 +137,7 @@ def test_notifying_sends_to_the_customer_and_records_it():
 
 def test_a_customer_without_an_address_is_recorded_as_skipped_not_retried():
     mailer, log = RecordingMailer(), InMemoryNotifications()
-    event = event_for(confirm(accept_order(submission()), T0))
+    event = event_for(confirm(accepted(), T0))
     notification = notify_customer(event, InMemoryCustomers(), mailer, log, clock)
     assert notification.status is NotificationStatus.SKIPPED_NO_ADDRESS
     assert mailer.sent == []

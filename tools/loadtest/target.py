@@ -38,11 +38,11 @@ def _dlqs(outputs: Mapping[str, Any]) -> dict[str, str]:
 def local_target(stack: Any = None) -> Target:
     """The running local stack: its API URL, DLQs and table from its Terraform outputs.
     Without `stack`, the one `make up` started (EMULATOR_PORT, EMULATOR_STATE_DIR)."""
-    from tools import emulator
-    from tools.localstack import Stack, StackError
+    from tools.local import ministack
+    from tools.local.stack import Stack, StackError
 
     if stack is None:
-        state = emulator.status()
+        state = ministack.status()
         if not state.running or not state.healthy:
             raise LoadtestError(
                 f"no local stack answers on port {state.port}: run `make up` first "
@@ -60,7 +60,7 @@ def local_target(stack: Any = None) -> Target:
         return aws_client(
             service,
             endpoint_url=stack.endpoint,
-            region_name=emulator.region(),
+            region_name=ministack.region(),
             aws_access_key_id="test",
             aws_secret_access_key="test",  # noqa: S106 - the emulator's fixed credentials
         )
@@ -74,10 +74,10 @@ def local_target(stack: Any = None) -> Target:
 
 
 def terraform_target(env: str) -> Target:
-    """From the outputs of terraform/environments/<env> (tools.deploy: its backend and
+    """From the outputs of terraform/environments/<env> (tools.release.deploy: its backend and
     working data, as `make plan|apply ENV=<env>` use them). The queues and the table are
     read with the caller's credentials, in the environment's region."""
-    from tools import deploy
+    from tools.release import deploy
 
     try:
         outputs = deploy.outputs(env)

@@ -8,7 +8,6 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orders_core.clients import client
 from orders_core.domain import OrderEvent
 from orders_core.ports import Unavailable
 
@@ -25,14 +24,14 @@ class EventBridgePublisher:
         self,
         bus_name: str,
         source: str,
-        events_client: Any = None,
+        events_client: Any,
         attempts: int = 4,
         first_pause_s: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.bus_name = bus_name
         self.source = source
-        self._client = events_client
+        self.events = events_client
         self.attempts = attempts
         self.first_pause_s = first_pause_s
         self.sleep = sleep
@@ -46,14 +45,13 @@ class EventBridgePublisher:
         }
 
     def publish(self, events: Sequence[OrderEvent]) -> None:
-        events_client = self._client or client("events")
         pending = [self._entry(event) for event in events]
         for attempt in range(1, self.attempts + 1):
             failed: list[tuple[dict[str, str], str]] = []
             for start in range(0, len(pending), MAX_ENTRIES_PER_CALL):
                 chunk = pending[start : start + MAX_ENTRIES_PER_CALL]
                 try:
-                    response = events_client.put_events(Entries=chunk)
+                    response = self.events.put_events(Entries=chunk)
                 except (BotoCoreError, ClientError) as error:
                     failed += [(entry, str(error)) for entry in chunk]
                     continue

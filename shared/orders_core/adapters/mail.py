@@ -6,7 +6,6 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orders_core.clients import client
 from orders_core.domain import NotificationMessage
 from orders_core.ports import Unavailable
 
@@ -14,14 +13,13 @@ from orders_core.ports import Unavailable
 class SesMailer:
     """Implements Mailer, sending from one verified SES identity."""
 
-    def __init__(self, sender: str, ses: Any = None) -> None:
+    def __init__(self, sender: str, sesv2: Any) -> None:
         self.sender = sender
-        self._client = ses
+        self.sesv2 = sesv2
 
     def send(self, recipient: str, message: NotificationMessage) -> str:
-        ses = self._client or client("sesv2")
         try:
-            response = ses.send_email(
+            response = self.sesv2.send_email(
                 FromEmailAddress=self.sender,
                 Destination={"ToAddresses": [recipient]},
                 Content={

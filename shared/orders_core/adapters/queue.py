@@ -6,28 +6,26 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orders_core.clients import client
-from orders_core.domain import OrderSubmission
+from orders_core.domain import Order
 from orders_core.ports import Unavailable
 
 
 class SqsOrderQueue:
     """Implements OrderQueue."""
 
-    def __init__(self, queue_url: str, sqs: Any = None) -> None:
+    def __init__(self, queue_url: str, sqs: Any) -> None:
         self.queue_url = queue_url
-        self._client = sqs
+        self.sqs = sqs
 
-    def submit(self, submission: OrderSubmission) -> str:
-        sqs = self._client or client("sqs")
+    def submit(self, order: Order) -> str:
         try:
-            response = sqs.send_message(
+            response = self.sqs.send_message(
                 QueueUrl=self.queue_url,
-                MessageBody=submission.model_dump_json(),
+                MessageBody=order.model_dump_json(),
                 MessageAttributes={
-                    "order_id": {"DataType": "String", "StringValue": submission.order_id}
+                    "order_id": {"DataType": "String", "StringValue": order.order_id}
                 },
             )
         except (BotoCoreError, ClientError) as error:
-            raise Unavailable(f"could not enqueue order {submission.order_id}: {error}") from error
+            raise Unavailable(f"could not enqueue order {order.order_id}: {error}") from error
         return response["MessageId"]

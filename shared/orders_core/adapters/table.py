@@ -2,9 +2,11 @@
 
 Hash key ``pk``, range key ``sk``, GSI ``by-customer`` on ``gsi1pk``/``gsi1sk``, TTL attribute
 ``expires_at``. The key design and every access pattern are tabled in shared/README.md.
-Order lines live inside the order item (at most 100, a few KB): an order is read and written
-whole. Idempotency records put the hashed key in ``pk`` and a constant in ``sk`` (powertools'
-``key_attr`` and ``sort_key_attr`` swapped), so they spread over partitions like the rest.
+An order's items live inside the order item (at most 100, a few KB): an order is read and
+written whole. Idempotency records put the hashed key in ``pk`` and a constant in ``sk``
+(powertools' ``key_attr`` and ``sort_key_attr`` swapped), so they spread over partitions like
+the rest. The key layout and the item formats are this module's alone: tools and tests that
+write stock or customers use `stock_item` and `customer_item`.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orders_core.clients import client
 from orders_core.domain import (
     ISO_4217_CURRENCIES,
     Notification,
     Order,
-    OrderLine,
+    OrderItem,
     OrderStatus,
     StockShortage,
 )
@@ -66,6 +67,26 @@ def customer_key(customer_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"CUSTOMER#{customer_id}"}, "sk": {"S": "PROFILE"}}
 
 
+def stock_item(sku: str, units: int) -> dict[str, Any]:
+    """The stock record of a SKU, as the processor's reservations read and take from it."""
+    return {
+        **stock_key(sku),
+        "type": {"S": "STOCK"},
+        "sku": {"S": sku},
+        "available": {"N": str(units)},
+    }
+
+
+def customer_item(customer_id: str, email: str) -> dict[str, Any]:
+    """A customer's profile, as the notifier reads the address from it."""
+    return {
+        **customer_key(customer_id),
+        "type": {"S": "CUSTOMER"},
+        "customer_id": {"S": customer_id},
+        "email": {"S": email},
+    }
+
+
 def _timestamp(moment: datetime) -> str:
     # Fixed width and UTC, so that string order is time order in the customer index.
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -85,16 +106,16 @@ def _order_item(order: Order) -> dict[str, Any]:
         "created_at": {"S": created},
         "updated_at": {"S": _timestamp(order.updated_at)},
         "total": {"N": str(order.total)},
-        "lines": {
+        "items": {
             "L": [
                 {
                     "M": {
-                        "sku": {"S": line.sku},
-                        "quantity": {"N": str(line.quantity)},
-                        "unit_price": {"N": str(line.unit_price)},
+                        "sku": {"S": item.sku},
+                        "quantity": {"N": str(item.quantity)},
+                        "unit_price": {"N": str(item.unit_price)},
                     }
                 }
-                for line in order.lines
+                for item in order.items
             ]
         },
     }
@@ -115,13 +136,13 @@ def _order_from_item(item: Mapping[str, Any]) -> Order:
         reason=item.get("reason", {}).get("S"),
         created_at=datetime.fromisoformat(item["created_at"]["S"]),
         updated_at=datetime.fromisoformat(item["updated_at"]["S"]),
-        lines=[
-            OrderLine(
-                sku=line["M"]["sku"]["S"],
-                quantity=int(line["M"]["quantity"]["N"]),
-                unit_price=Decimal(line["M"]["unit_price"]["N"]).quantize(cents),
+        items=[
+            OrderItem(
+                sku=entry["M"]["sku"]["S"],
+                quantity=int(entry["M"]["quantity"]["N"]),
+                unit_price=Decimal(entry["M"]["unit_price"]["N"]).quantize(cents),
             )
-            for line in item["lines"]["L"]
+            for entry in item["items"]["L"]
         ],
     )
 
@@ -155,17 +176,11 @@ def decode_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
 class OrdersTable:
     """Orders, stock, customers and notifications in the orders table.
 
-    Implements OrderRepository, StockLedger, CustomerDirectory and NotificationLog."""
+    Implements OrderRepository, CustomerDirectory and NotificationLog."""
 
-    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
+    def __init__(self, table_name: str, dynamodb: Any) -> None:
         self.table_name = table_name
-        self._client = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        if self._client is None:
-            self._client = client("dynamodb")
-        return self._client
+        self.dynamodb = dynamodb
 
     # --- orders -----------------------------------------------------------------------------
 
@@ -341,17 +356,6 @@ class OrdersTable:
 
     # --- stock ------------------------------------------------------------------------------
 
-    def set_available(self, sku: str, units: int) -> None:
-        self.dynamodb.put_item(
-            TableName=self.table_name,
-            Item={
-                **stock_key(sku),
-                "type": {"S": "STOCK"},
-                "sku": {"S": sku},
-                "available": {"N": str(units)},
-            },
-        )
-
     def available(self, sku: str) -> int | None:
         item = self.dynamodb.get_item(
             TableName=self.table_name, Key=stock_key(sku), ConsistentRead=True
@@ -359,17 +363,6 @@ class OrdersTable:
         return int(item["available"]["N"]) if item and "available" in item else None
 
     # --- customers --------------------------------------------------------------------------
-
-    def register_customer(self, customer_id: str, email: str) -> None:
-        self.dynamodb.put_item(
-            TableName=self.table_name,
-            Item={
-                **customer_key(customer_id),
-                "type": {"S": "CUSTOMER"},
-                "customer_id": {"S": customer_id},
-                "email": {"S": email},
-            },
-        )
 
     def email_of(self, customer_id: str) -> str | None:
         item = self.dynamodb.get_item(TableName=self.table_name, Key=customer_key(customer_id)).get(
@@ -414,7 +407,7 @@ class OrdersTable:
         )
 
 
-def idempotency_store(table_name: str):
+def idempotency_store(table_name: str, dynamodb: Any) -> Any:
     """Powertools idempotency records in the orders table (see the key table above)."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
@@ -424,5 +417,5 @@ def idempotency_store(table_name: str):
         static_pk_value=IDEMPOTENCY_SK,
         sort_key_attr="pk",
         expiry_attr=TTL_ATTRIBUTE,
-        boto3_client=client("dynamodb"),
+        boto3_client=dynamodb,
     )

@@ -1,4 +1,8 @@
-"""The order model: what an order is, what it may contain, and the events it raises."""
+"""The order model: what an order is, what it may contain, and the events it raises.
+
+One model, `Order`, from the API's accepted request to the table: it is also the message on
+the orders queue, so every rule on what an order may contain is checked on both sides of the
+queue (the API answers 422; the processor sends a message that breaks one to its DLQ)."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,12 +20,16 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    ValidationError,
+    ValidationInfo,
     computed_field,
+    field_validator,
+    model_validator,
 )
 
 from orders_core.domain.currency import ISO_4217_CURRENCIES
 
-MAX_LINES = 100
+MAX_ITEMS = 100
 # The processor reserves stock in one DynamoDB transaction: at most 100 actions, one of which
 # is the order itself.
 MAX_DISTINCT_SKUS = 99
@@ -71,7 +79,7 @@ class OrderStatus(StrEnum):
 FinalStatus = Literal[OrderStatus.CONFIRMED, OrderStatus.REJECTED]
 
 
-class OrderLine(Model):
+class OrderItem(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sku: Sku = Field(description="Stock keeping unit: upper-case letters, digits and hyphens.")
@@ -79,23 +87,23 @@ class OrderLine(Model):
     unit_price: Money = Field(description="Price of one unit in the order's currency.")
 
     @property
-    def line_total(self) -> Decimal:
+    def total(self) -> Decimal:
         return self.unit_price * self.quantity
 
 
-def line_problems(currency: str, lines: list[OrderLine]) -> list[str]:
-    """What is wrong with a set of lines for an order in this currency (empty when valid)."""
+def item_problems(currency: str, items: list[OrderItem]) -> list[str]:
+    """What is wrong with a set of items for an order in this currency (empty when valid)."""
     problems = []
     places = ISO_4217_CURRENCIES.get(currency)
     if places is not None:
-        for index, line in enumerate(lines):
-            exponent = line.unit_price.as_tuple().exponent
+        for index, item in enumerate(items):
+            exponent = item.unit_price.as_tuple().exponent
             if isinstance(exponent, int) and -exponent > places:
                 problems.append(
-                    f"items[{index}].unit_price {line.unit_price} has more decimal places than "
+                    f"items[{index}].unit_price {item.unit_price} has more decimal places than "
                     f"{currency} allows ({places})"
                 )
-    distinct = len(Counter(line.sku for line in lines))
+    distinct = len(Counter(item.sku for item in items))
     if distinct > MAX_DISTINCT_SKUS:
         problems.append(
             f"an order may reference at most {MAX_DISTINCT_SKUS} distinct SKUs, "
@@ -104,34 +112,59 @@ def line_problems(currency: str, lines: list[OrderLine]) -> list[str]:
     return problems
 
 
-class OrderSubmission(Model):
-    """An accepted order as it travels on the orders queue: the source of truth until processed."""
+class OrderContents(Model):
+    """Base of every model that carries an order's `currency` and then its `items`: the items
+    must fit the currency's decimal places and one stock transaction. The domain's `Order` and
+    the API's request both hold to it, so the API answers a breach with a 422 naming the field
+    and the processor refuses a queue message that breaks it."""
 
+    @field_validator("items", check_fields=False)
+    @classmethod
+    def _fit_the_currency_and_one_transaction(
+        cls, items: list[OrderItem], info: ValidationInfo
+    ) -> list[OrderItem]:
+        problems = item_problems(info.data.get("currency", ""), items)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return items
+
+
+class Order(OrderContents):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     order_id: OrderId
     customer_id: CustomerId
+    # Declared before items: the item rules need the currency's decimal places.
     currency: Currency
-    lines: list[OrderLine] = Field(min_length=1, max_length=MAX_LINES)
-    submitted_at: AwareDatetime
-
-
-class Order(Model):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    order_id: OrderId
-    customer_id: CustomerId
-    currency: Currency
-    lines: list[OrderLine] = Field(min_length=1, max_length=MAX_LINES)
+    items: list[OrderItem] = Field(min_length=1, max_length=MAX_ITEMS)
     status: OrderStatus
     reason: str | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
+    @model_validator(mode="before")
+    @classmethod
+    def _total_is_the_sum_of_the_items(cls, data: Any) -> Any:
+        """A serialized order carries its total: read back, it must still add up."""
+        if isinstance(data, dict) and "total" in data:
+            data = dict(data)
+            stated = data.pop("total")
+            try:
+                items = [OrderItem.model_validate(i) for i in data.get("items") or []]
+            except ValidationError:
+                return data  # the items' own errors say what is wrong
+            try:
+                matches = Decimal(str(stated)) == sum((i.total for i in items), Decimal(0))
+            except ArithmeticError:
+                matches = False
+            if not matches:
+                raise ValueError(f"total {stated} is not the sum of the items")
+        return data
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def total(self) -> Total:
-        return sum((line.line_total for line in self.lines), Decimal(0))
+        return sum((item.total for item in self.items), Decimal(0))
 
     @property
     def is_final(self) -> bool:

@@ -10,8 +10,8 @@ from orders_core.domain.models import (
     Order,
     OrderEvent,
     OrderEventType,
+    OrderItem,
     OrderStatus,
-    OrderSubmission,
     StockShortage,
 )
 
@@ -20,23 +20,26 @@ class InvalidTransition(ValueError):
     """An order may only leave PENDING, and only once."""
 
 
-def accept_order(submission: OrderSubmission) -> Order:
+def new_order(
+    order_id: str, customer_id: str, currency: str, items: list[OrderItem], at: datetime
+) -> Order:
+    """An accepted order: PENDING until the processor confirms or rejects it."""
     return Order(
-        order_id=submission.order_id,
-        customer_id=submission.customer_id,
-        currency=submission.currency,
-        lines=submission.lines,
+        order_id=order_id,
+        customer_id=customer_id,
+        currency=currency,
+        items=items,
         status=OrderStatus.PENDING,
-        created_at=submission.submitted_at,
-        updated_at=submission.submitted_at,
+        created_at=at,
+        updated_at=at,
     )
 
 
 def stock_to_reserve(order: Order) -> dict[str, int]:
-    """Units to take from stock per SKU; lines naming the same SKU add up."""
+    """Units to take from stock per SKU; items naming the same SKU add up."""
     wanted: Counter[str] = Counter()
-    for line in order.lines:
-        wanted[line.sku] += line.quantity
+    for item in order.items:
+        wanted[item.sku] += item.quantity
     return dict(sorted(wanted.items()))
 
 

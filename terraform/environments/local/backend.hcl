@@ -1,5 +1,5 @@
 # State of the local environment, inside the local emulator (bootstrapped by `make up`).
-# The emulator's endpoint depends on EMULATOR_PORT: tools/localstack.py adds it at init
+# The emulator's endpoint depends on EMULATOR_PORT: tools/local/stack.py adds it at init
 # with a second -backend-config file (.local/terraform/local-endpoints.hcl).
 bucket                      = "orders-local-tfstate"
 key                         = "local/platform.tfstate"
