@@ -1,21 +1,21 @@
 """A function's cold start runs with Python's cyclic garbage collector paused.
 
-Importing the libraries and serving the first invocation creates ~125,000 objects that live as
-long as the execution environment. The collector passes over them ~130 times during that init,
-which costs 40-60 ms of a ~330 ms init here (measured with ``gc.callbacks``), and frees almost
-nothing: ~400 unreachable objects. So each function package pauses it before its handler module
-imports anything (``services/<function>/__init__.py``), and the handler resumes it when its
-first invocation returns. ``gc.freeze()`` first moves everything init created into the
-permanent generation, so later collections never scan it again: a warm invocation's collections
-only visit what that invocation allocated. The first invocation runs paused as well (it builds
-validators and clients, which init would otherwise pay for in collections); these functions'
-invocations are short and leave little cyclic garbage, so nothing piles up meanwhile.
+Importing the libraries and serving the first invocation creates over a hundred thousand objects
+that live as long as the execution environment. The collector passes over them again and again
+during that init, which costs a noticeable share of it, and frees almost nothing (figures in
+docs/benchmarks.md, measured with ``gc.callbacks``). So each function package pauses it before
+its handler module imports anything (``services/<function>/__init__.py``), and the handler
+resumes it when its first invocation returns. ``gc.freeze()`` first moves everything init
+created into the permanent generation, so later collections never scan it again: a warm
+invocation's collections only visit what that invocation allocated. The first invocation runs
+paused as well (it builds validators and clients, which init would otherwise pay for in
+collections); these functions' invocations are short and leave little cyclic garbage, so nothing
+piles up meanwhile.
 
 Only inside a Lambda execution environment (``AWS_LAMBDA_FUNCTION_NAME`` is set, by Lambda and
 by the local emulator): tests and tools that import a handler keep the interpreter's defaults.
-SnapStart is unaffected: a snapshot is taken after init with the collector paused, and the
-first invocation of every restored copy resumes it.
-"""
+SnapStart is unaffected: a snapshot is taken after init with the collector paused, and the first
+invocation of every restored copy resumes it."""
 
 from __future__ import annotations
 

@@ -380,7 +380,8 @@ def _print_ready(result: Mapping[str, Any], stack: Stack) -> None:
 The local stack is up ({steps}).
 
   API         {url}
-  try it      curl -s -X POST {url}/orders -H 'Content-Type: application/json' -d '{example}'
+              export API={url}
+  try it      curl -s -X POST "$API/orders" -H 'Content-Type: application/json' -d '{example}'
   logs        make logs
   status      make status
   stop        make down     (the emulator keeps everything in memory: down discards it)
