@@ -16,12 +16,13 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
-# pip pointed at nothing: a build that tries to download fails instead.
-OFFLINE_PIP = {
+# pip pointed at nothing and uv offline: a build that tries to download fails instead.
+OFFLINE = {
     "PIP_NO_INDEX": "1",
     "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
     "PIP_EXTRA_INDEX_URL": "",
     "PIP_FIND_LINKS": "",
+    "UV_OFFLINE": "1",
 }
 
 

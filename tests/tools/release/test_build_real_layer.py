@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.tools.release.support import (
-    OFFLINE_PIP,
+    OFFLINE,
     REPO_ROOT,
     bytecode_problems,
     copy_repo_sources,
@@ -31,7 +31,7 @@ from tests.tools.release.support import (
     unpack,
     write,
 )
-from tools.release.build import RUNTIME_PROVIDED, canonical
+from tools.release.target import RUNTIME_PROVIDED, canonical
 
 ARCH = "x86_64"  # runs on this machine, like the local emulator
 
@@ -139,7 +139,7 @@ def test_layer_is_built_for_the_target_architecture(real):
 
 def test_no_op_rebuild_writes_nothing(real):
     before = snapshot(real["first"])
-    result = run_build(real["root"], real["first"], "--arch", ARCH, env=OFFLINE_PIP)
+    result = run_build(real["root"], real["first"], "--arch", ARCH, env=OFFLINE)
     assert "nothing to do" in result.stdout
     assert snapshot(real["first"]) == before
     assert result.seconds < 5, f"no-op build took {result.seconds:.1f}s"
@@ -152,7 +152,7 @@ def test_a_shared_change_rebuilds_the_layer_from_the_dependency_cache(real, tmp_
     write(root / "shared" / "zz_extra" / "__init__.py", "VALUE = 1\n")
 
     # pip cannot reach any index: the layer must come from the cached install.
-    result = run_build(root, out, "--arch", ARCH, env=OFFLINE_PIP)
+    result = run_build(root, out, "--arch", ARCH, env=OFFLINE)
 
     after = manifest(out, ARCH)["artifacts"]
     assert "building layer ..." in result.stdout
@@ -258,7 +258,7 @@ def test_a_generated_service_on_the_real_dependencies_runs_against_the_layer(
         "    return {'sku': order.sku, 'qty': order.qty}\n\n\n"
         "def lambda_handler(event, context):\n    return app.resolve(event, context)\n",
     )
-    run_build(root, out, "--arch", ARCH, env=OFFLINE_PIP)
+    run_build(root, out, "--arch", ARCH, env=OFFLINE)
     data = manifest(out, ARCH)["artifacts"]
     opt = unpack(out / ARCH / data["layer"]["path"], tmp_path / "opt") / "python"
     task = unpack(out / ARCH / data["zz_probe"]["path"], tmp_path / "task")
