@@ -1,8 +1,8 @@
 """Bytecode shipped with the sources, deterministic.
 
 Lambda's code and layer directories are read-only, so Python cannot cache what it compiles:
-without shipped bytecode every cold start compiles every module it imports (measured by
-`make bench`: init 2.4-2.7x the boto3 floor with sources only, 1.1-1.5x with bytecode). The
+without shipped bytecode every cold start compiles every module it imports (what that costs is
+in docs/benchmarks.md). The
 bytecode is unchecked-hash .pyc (PEP 552, no timestamps), compiled by an interpreter of the
 target Python version, with the path the file has inside Lambda (/var/task/..., /opt/python/...)
 as its recorded file name, so no build path leaks in and two builds stay byte-identical.
