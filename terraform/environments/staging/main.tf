@@ -24,12 +24,6 @@ variable "deploy_role_arn" {
   default     = null
 }
 
-variable "alarms_enabled" {
-  description = "CloudWatch alarms of the stack. Always true in AWS; only an emulator that cannot describe alarms back (ministack, in the repository's tests) turns them off."
-  type        = bool
-  default     = true
-}
-
 locals {
   environment = "staging"
   account_id  = "222222222222"
@@ -68,7 +62,6 @@ module "platform" {
   }
   lambda_architecture = local.release.arch
   lambda_runtime      = local.release.runtime
-  alarms_enabled      = var.alarms_enabled
 
   notification_sender = "orders@staging.example.com"
   log_retention_days  = 30

@@ -28,12 +28,6 @@ variable "name" {
   default     = "example-orders"
 }
 
-variable "restrict_dlq_sources" {
-  description = "Passed to the queue module; the apply test turns it off on moto."
-  type        = bool
-  default     = true
-}
-
 variable "transform_input" {
   description = "Deliver a small {order_id, outcome} document instead of the whole event."
   type        = bool
@@ -71,9 +65,8 @@ module "order_outcomes" {
 module "queue" {
   source = "../../../queue-with-dlq"
 
-  name                 = "${var.name}-outcomes"
-  restrict_dlq_sources = var.restrict_dlq_sources
-  alarms               = { enabled = false }
+  name   = "${var.name}-outcomes"
+  alarms = { enabled = false }
 
   # The rule may send to the queue, and to the DLQ for events it cannot deliver.
   allowed_senders     = module.order_outcomes.sqs_allowed_senders

@@ -53,12 +53,6 @@ variable "provisioned_concurrent_executions" {
   default     = 0
 }
 
-variable "restrict_dlq_sources" {
-  description = "Allow only the orders queue to redrive into its DLQ. moto never settles this attribute, so the apply test turns it off."
-  type        = bool
-  default     = true
-}
-
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
 
@@ -102,10 +96,11 @@ resource "aws_sqs_queue" "orders_dlq" {
   message_retention_seconds = 1209600
   sqs_managed_sse_enabled   = true
 
-  redrive_allow_policy = var.restrict_dlq_sources ? jsonencode({
+  # Only the orders queue may use this queue as its DLQ.
+  redrive_allow_policy = jsonencode({
     redrivePermission = "byQueue"
     sourceQueueArns   = ["arn:${data.aws_partition.current.partition}:sqs:${var.region}:${data.aws_caller_identity.current.account_id}:${var.name}-queue"]
-  }) : null
+  })
 }
 
 resource "aws_sqs_queue" "orders" {
