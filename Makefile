@@ -54,13 +54,13 @@ test-unit: $(VENV_STAMP) ## Run only the fast Python unit tests
 lint: $(VENV_STAMP) ## ruff and terraform fmt -check
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(TF) fmt -check -recursive terraform
+	@$(TF) fmt -check -recursive terraform tests/support/overrides
 
 .PHONY: fmt
 fmt: $(VENV_STAMP) ## Format Python and Terraform in place
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
-	@$(TF) fmt -recursive terraform
+	@$(TF) fmt -recursive terraform tests/support/overrides
 
 .PHONY: validate
 validate: $(VENV_STAMP) ## terraform validate every module, example, stack and environment root

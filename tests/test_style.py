@@ -27,6 +27,8 @@ def test_python_is_ruff_clean():
 
 def test_terraform_is_fmt_clean():
     proc = run_terraform(
-        ["fmt", "-check", "-recursive", "-list=true"], REPO_ROOT / "terraform", check=False
+        ["fmt", "-check", "-recursive", "-list=true", "terraform", "tests/support/overrides"],
+        REPO_ROOT,
+        check=False,
     )
     assert proc.returncode == 0, f"terraform fmt would change:\n{proc.stdout}"

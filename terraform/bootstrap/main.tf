@@ -28,11 +28,6 @@ locals {
   lock_table      = "${var.name_prefix}-tfstate-lock"
   sse_algorithm   = var.kms_key_arn == null ? "AES256" : "aws:kms"
   buckets         = { state = local.state_bucket, artifacts = local.artifact_bucket }
-
-  # Which buckets deny non-TLS requests, and so which have a policy (the artifact bucket also
-  # has one when other accounts read it).
-  tls_only        = { state = true, artifacts = var.artifact_bucket_requires_tls }
-  bucket_policies = toset([for key, tls in local.tls_only : key if tls || (key == "artifacts" && length(var.artifact_reader_account_ids) > 0)])
 }
 
 # --- Buckets: state and artifacts share one hardened shape ------------------
@@ -105,8 +100,9 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 }
 
+# Every bucket denies requests that are not TLS.
 data "aws_iam_policy_document" "tls_only" {
-  for_each = { for key, tls in local.tls_only : key => aws_s3_bucket.this[key] if tls }
+  for_each = aws_s3_bucket.this
 
   statement {
     sid     = "DenyInsecureTransport"
@@ -129,9 +125,9 @@ data "aws_iam_policy_document" "tls_only" {
 }
 
 data "aws_iam_policy_document" "bucket" {
-  for_each = { for key in local.bucket_policies : key => aws_s3_bucket.this[key] }
+  for_each = aws_s3_bucket.this
 
-  source_policy_documents = local.tls_only[each.key] ? [data.aws_iam_policy_document.tls_only[each.key].json] : []
+  source_policy_documents = [data.aws_iam_policy_document.tls_only[each.key].json]
 
   # The accounts promoted into from this one read its artifacts (the pull side of
   # `make promote`); their deploy roles must also be allowed by their own policy.
@@ -151,7 +147,7 @@ data "aws_iam_policy_document" "bucket" {
 }
 
 resource "aws_s3_bucket_policy" "this" {
-  for_each = { for key in local.bucket_policies : key => aws_s3_bucket.this[key] }
+  for_each = aws_s3_bucket.this
 
   bucket = each.value.id
   policy = data.aws_iam_policy_document.bucket[each.key].json

@@ -136,9 +136,3 @@ variable "notification_senders" {
     error_message = "notification_senders must map environment names to e-mail addresses."
   }
 }
-
-variable "artifact_bucket_requires_tls" {
-  description = "Deny every non-TLS request to the artifact bucket, as the state bucket always does. Always true in AWS; false only on an emulator served over plain http (the repository's tests), where the promoting accounts' cross-account reads cannot be TLS."
-  type        = bool
-  default     = true
-}

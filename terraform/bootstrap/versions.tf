@@ -1,10 +1,12 @@
 terraform {
   required_version = ">= 1.11"
 
+  # Exact: lock files are not committed (see .gitignore), so this pin alone keeps every plan on
+  # the provider the platform was tested with. The modules and the stack state only a floor.
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.100"
+      version = "5.100.0"
     }
   }
 

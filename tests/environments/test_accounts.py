@@ -180,20 +180,25 @@ def test_each_environment_has_its_own_sizing(scenario):
 
 
 def test_prod_alarms_notify_the_alarm_topic(scenario, tmp_path):
-    """The emulator cannot describe alarms back (so the scenario applies with alarms off);
-    prod's plan with alarms on, as in AWS, creates them with the topic as their action."""
+    """The emulator cannot describe alarms back (so the scenario applies with alarms off, by
+    an override file in its copy of terraform/); prod's root as committed, as in AWS, plans
+    them with the topic as their action, and nothing else."""
     a = scenario.accounts
+    committed = a.copy_without_overrides(tmp_path / "terraform")
+    assert not list(committed.rglob("*_override.tf"))
     plan = tmp_path / "alarms.tfplan"
     a.terraform(
-        "prod: plan with alarms on",
+        "prod: plan as committed (alarms on)",
         "prod",
         "plan",
         "-lock=false",
         "-input=false",
         f"-out={plan}",
-        extra_env={"TF_VAR_alarms_enabled": "true"},
+        terraform_dir=committed,
     )
-    shown = a.terraform("prod: show alarms plan", "prod", "show", "-json", str(plan))
+    shown = a.terraform(
+        "prod: show alarms plan", "prod", "show", "-json", str(plan), terraform_dir=committed
+    )
     document = json.loads(shown.output[shown.output.index("{") :])
     alarms = [c for c in document["resource_changes"] if c["type"] == "aws_cloudwatch_metric_alarm"]
     topic = f"arn:aws:sns:eu-west-1:{ACCOUNTS['prod']}:orders-prod-alarms"

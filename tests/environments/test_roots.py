@@ -70,7 +70,6 @@ def test_environment_roots_differ_only_in_values():
     assert set(first) == {
         ("terraform",),
         ("variable", "deploy_role_arn"),
-        ("variable", "alarms_enabled"),
         ("locals",),
         ("provider", "aws"),
         ("module", "platform"),
@@ -82,11 +81,7 @@ def test_environment_roots_differ_only_in_values():
         assert (ENV_DIR / env / "outputs.tf").read_text() == outputs
         module = blocks[("module", "platform")]
         assert module["source"] == "../../stack"
-        for kind in [
-            ("terraform",),
-            ("variable", "deploy_role_arn"),
-            ("variable", "alarms_enabled"),
-        ]:
+        for kind in [("terraform",), ("variable", "deploy_role_arn")]:
             assert _normalised(blocks[kind], env) == _normalised(first[kind], "dev"), kind
         assert _normalised(blocks[("provider", "aws")], env) == _normalised(
             first[("provider", "aws")], "dev"
@@ -128,12 +123,28 @@ def test_bootstrap_account_matches_its_environment_and_the_promotion_chain(env):
     assert tfvars["promotion_source_account_ids"] == sources
 
 
-def test_variables_for_the_emulator_default_to_what_aws_needs():
-    bootstrap = {(b.kind, *b.labels): b.body for b in root_blocks(BOOTSTRAP)}
-    assert bootstrap[("variable", "artifact_bucket_requires_tls")]["default"] is True
+# Switches that existed only for the emulators; the tests override their copies instead
+# (tests/support/overrides, docs/emulators.md).
+EMULATOR_SWITCHES = {"alarms_enabled", "artifact_bucket_requires_tls", "restrict_dlq_sources"}
+
+
+def test_production_roots_and_modules_have_no_switch_for_an_emulator():
+    """Alarms on, TLS-only buckets and DLQs that only their queue may use are not choices an
+    account's deploy can turn off: the roots, the bootstrap and the modules declare none."""
+    modules = TERRAFORM_DIR / "modules"
+    directories = [ENV_DIR / env for env in ENVS] + [BOOTSTRAP, TERRAFORM_DIR / "stack"]
+    directories += [d for d in modules.iterdir() if d.is_dir()] + list(modules.glob("*/examples/*"))
+    for directory in directories:
+        declared = {b.labels[0] for b in root_blocks(directory) if b.kind == "variable"}
+        if directory.name == "stack":
+            declared.discard("alarms_enabled")  # the local root sets it for ministack
+        assert declared.isdisjoint(EMULATOR_SWITCHES), directory
+    assert not list(TERRAFORM_DIR.rglob("*override.tf")), "override files are the tests' only"
+    stack = {(b.kind, *b.labels): b.body for b in root_blocks(TERRAFORM_DIR / "stack")}
+    assert stack[("variable", "alarms_enabled")]["default"] is True
     for env in ENVS:
         blocks = _blocks(env)
-        assert blocks[("variable", "alarms_enabled")]["default"] is True
+        assert "alarms_enabled" not in blocks[("module", "platform")]
         assert blocks[("variable", "deploy_role_arn")]["default"] is None
 
 

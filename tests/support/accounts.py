@@ -9,11 +9,11 @@ they are pointed at the emulator from outside only:
   access key id as the account, and an assumed role's session as the role's account). The
   bootstrap assumes OrganizationAccountAccessRole, the environments their deploy roles, as
   their committed files say.
-- TF_VAR_* for what the emulator cannot do (EMULATOR_VARIABLES), each a variable of the root
-  with a safe default for AWS.
 - DEPLOY_TERRAFORM_DIR: a copy of terraform/ (byte for byte), so that `make publish` and
   `make promote` can rewrite release files without touching the repository's; and
   DEPLOY_WORK_DIR: terraform working data, plans and bootstrap state of this run.
+- What the emulator cannot do is overridden in that copy only, by Terraform override files
+  from tests/support/overrides (EMULATOR_OVERRIDES): no root has a variable for it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.emulator import free_port
+from tests.support.terraform import place_overrides
 from tools.release.build import discover_services
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -42,12 +43,15 @@ ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333
 TOOLING_ACCOUNT = "999999999999"
 CI_ROLE = f"arn:aws:iam::{TOOLING_ACCOUNT}:role/acme-platform-ci"
 NAME_PREFIX = "acme-platform"
-# What the emulator cannot do, switched off from outside (never by editing a root):
-EMULATOR_VARIABLES = {
+# What the emulator cannot do, overridden in the copy of terraform/ (each file says why):
+# directory of the copy -> override file of tests/support/overrides.
+EMULATOR_OVERRIDES = {
     # ministack's DescribeAlarms answers without most fields: every plan would show a diff.
-    "TF_VAR_alarms_enabled": "false",
+    "environments/dev": "ministack_environment_override.tf",
+    "environments/staging": "ministack_environment_override.tf",
+    "environments/prod": "ministack_environment_override.tf",
     # The emulator speaks plain http: cross-account reads of the artifact bucket can't be TLS.
-    "TF_VAR_artifact_bucket_requires_tls": "false",
+    "bootstrap": "ministack_bootstrap_override.tf",
 }
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -133,6 +137,7 @@ class Accounts:
             self.terraform_dir,
             ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"),
         )
+        place_overrides(self.terraform_dir, EMULATOR_OVERRIDES)
         sts = self.client("sts", TOOLING_ACCOUNT)
         creds = sts.assume_role(RoleArn=CI_ROLE, RoleSessionName="platform-ci-tests")
         self.credentials = {
@@ -141,6 +146,16 @@ class Accounts:
             "AWS_SESSION_TOKEN": creds["Credentials"]["SessionToken"],
         }
         self.timings["setup: emulator, copy, CI session"] = time.perf_counter() - started
+
+    def copy_without_overrides(self, destination: Path) -> Path:
+        """This run's terraform/ (release files as they are now) without the emulator's override
+        files: the roots as committed, for a plan on the state this run applied."""
+        shutil.copytree(
+            self.terraform_dir,
+            destination,
+            ignore=shutil.ignore_patterns(*set(EMULATOR_OVERRIDES.values())),
+        )
+        return destination
 
     def stop(self) -> None:
         subprocess.run(
@@ -173,7 +188,6 @@ class Accounts:
             "AWS_SHARED_CREDENTIALS_FILE": str(self.base / "no-aws-credentials"),
             "DEPLOY_TERRAFORM_DIR": str(self.terraform_dir),
             "DEPLOY_WORK_DIR": str(self.work_dir),
-            **EMULATOR_VARIABLES,
             **(extra or {}),
         }
 
@@ -329,12 +343,14 @@ class Accounts:
         env: str,
         *args: str,
         work_dir: Path | None = None,
+        terraform_dir: Path | None = None,
         extra_env: Mapping[str, str] | None = None,
         expect: int | None = 0,
     ) -> Step:
-        """terraform itself in ENV's root, with the working data `make init ENV` made."""
+        """terraform itself in ENV's root (of this run's copy of terraform/, or TERRAFORM_DIR),
+        with the working data `make init ENV` made."""
         data = (work_dir or self.work_dir) / "terraform" / env
-        root = self.terraform_dir / "environments" / env
+        root = (terraform_dir or self.terraform_dir) / "environments" / env
         return self.run(
             name,
             [str(REPO_ROOT / "tools" / "terraform" / "tf"), f"-chdir={root}", *args],

@@ -14,6 +14,14 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TF = REPO_ROOT / "tools" / "terraform" / "tf"
 MODULES_DIR = REPO_ROOT / "terraform" / "modules"
+# Terraform override files (*_override.tf) for what an emulator cannot do. They are merged into
+# copies of the configuration the tests make, never into terraform/ (docs/emulators.md).
+OVERRIDES_DIR = Path(__file__).resolve().parent / "overrides"
+# What moto cannot do: module -> {directory of the module's copy: override file}.
+MOTO_OVERRIDES = {
+    "queue-with-dlq": {".": "moto_queue_with_dlq_override.tf"},
+    "lambda": {"examples/basic": "moto_lambda_example_override.tf"},
+}
 
 
 class TerraformError(RuntimeError):
@@ -90,8 +98,18 @@ def _var_args(variables: Mapping[str, str] | None) -> list[str]:
     return [arg for k, v in (variables or {}).items() for arg in ("-var", f"{k}={v}")]
 
 
+def place_overrides(root: Path, overrides: Mapping[str, str]) -> None:
+    """Copy each override file of tests/support/overrides into its directory under ROOT."""
+    for directory, name in overrides.items():
+        target = root / directory
+        if not target.is_dir():
+            raise FileNotFoundError(f"{name} belongs in {target}, which does not exist")
+        shutil.copyfile(OVERRIDES_DIR / name, target / name)
+
+
 def copy_module_tree(module_name: str, destination: Path) -> Path:
-    """Copy terraform/modules/<name> so its examples' relative sources still resolve.
+    """Copy terraform/modules/<name> so its examples' relative sources still resolve, with the
+    module's moto overrides (MOTO_OVERRIDES) in the copy: the apply tests run on moto.
 
     Returns the copied module directory. Working data of earlier runs is left out.
     """
@@ -101,6 +119,7 @@ def copy_module_tree(module_name: str, destination: Path) -> Path:
         target,
         ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"),
     )
+    place_overrides(target, MOTO_OVERRIDES.get(module_name, {}))
     return target
 
 

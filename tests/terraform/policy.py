@@ -14,6 +14,8 @@ STANDARD_MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf",
 _WILDCARD_ACTION = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9]*\*[A-Za-z0-9*]*)$")
 _ACTION_IN_JSON = re.compile(r'"?Action"?\s*[=:]\s*(\[[^\]]*\]|"[^"]*")')
 _ACCOUNT_ID = re.compile(r"(?<![\d.])\d{12}(?![\d.])")
+_VERSION_FLOOR = re.compile(r"^>=\s*\d+(\.\d+){0,2}$")
+_VERSION_EXACT = re.compile(r"^(=\s*)?\d+\.\d+\.\d+$")
 _REGION = re.compile(
     r"\b(us|eu|ap|sa|ca|me|af|il|mx)-(north|south|east|west|central|northeast|northwest"
     r"|southeast|southwest|gov-east|gov-west)-\d\b"
@@ -134,4 +136,30 @@ def module_layout_problems(module_dir: Path) -> list[str]:
         found.append(f"{module_dir.name}: no tests/*.tftest.hcl")
     if not [p for p in (module_dir / "examples").glob("*/main.tf")]:
         found.append(f"{module_dir.name}: no examples/<name>/main.tf")
+    return found
+
+
+def provider_version_problems(blocks: Iterable[Block], expected: str) -> list[str]:
+    """Each required provider states one version constraint of the EXPECTED kind.
+
+    "floor" (modules, their examples, the stack): a single `>=`, no ceiling, so that adopters
+    decide when to take a major version. "exact" (roots): one version, since lock files are
+    not committed and the pin alone keeps every plan on the provider that was tested.
+    """
+    pattern = {"floor": _VERSION_FLOOR, "exact": _VERSION_EXACT}[expected]
+    found, seen = [], False
+    for block in blocks:
+        if block.kind != "terraform":
+            continue
+        for entry in block.body.get("required_providers", []):
+            for name, requirement in entry.items():
+                seen = True
+                version = requirement.get("version") if isinstance(requirement, dict) else None
+                if not isinstance(version, str) or not pattern.match(version.strip()):
+                    found.append(
+                        f"{block.address}: provider {name} version {version!r} is not "
+                        f"{'a >= floor' if expected == 'floor' else 'one exact version'}"
+                    )
+    if not seen:
+        found.append("no required_providers: the provider version is not stated")
     return found

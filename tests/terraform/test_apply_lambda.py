@@ -41,11 +41,11 @@ def test_function_alias_role_logs_and_sqs_mapping(tmp_path, emulator_env):
     variables = {
         "filename": str(zip_path),
         "source_code_hash": code_hash,
-        # moto never settles RedriveAllowPolicy (the example's DLQ).
-        "restrict_dlq_sources": "false",
         # moto answers 404 to provisioned concurrency; the example keeps it off by default anyway.
         "provisioned_concurrent_executions": "0",
     }
+    # The example's DLQ goes without its redrive-allow policy, which moto cannot answer
+    # (MOTO_OVERRIDES).
     with applied_example("lambda", "basic", tmp_path, emulator_env, variables) as (_, out):
         lam = aws_client("lambda", emulator_env)
         name = out["function_name"]

@@ -21,6 +21,17 @@ def _all_blocks():
     return list(policy.all_blocks(terraform_directories()))
 
 
+def _provider_version_kind(directory: Path) -> str | None:
+    """floor for code others compose (modules, their examples, the stack), exact for roots."""
+    top = directory.relative_to(TERRAFORM_DIR).parts[0]
+    return {
+        "modules": "floor",
+        "stack": "floor",
+        "environments": "exact",
+        "bootstrap": "exact",
+    }.get(top)
+
+
 def _reusable_code_blocks():
     """Modules and the shared stack: code that must not carry account-specific values."""
     dirs = [
@@ -89,6 +100,58 @@ def test_every_queue_has_a_dead_letter_queue_with_max_receive_count():
 
 def test_every_function_has_its_own_log_group_with_retention_and_tracing():
     assert policy.functions_without_logs_or_tracing(_all_blocks()) == []
+
+
+@pytest.mark.parametrize(
+    "directory", terraform_directories(), ids=lambda p: str(p.relative_to(TERRAFORM_DIR))
+)
+def test_modules_and_the_stack_state_a_provider_floor_and_roots_pin_one_version(directory):
+    kind = _provider_version_kind(directory)
+    assert kind, f"{directory}: neither a module, the stack, an environment nor the bootstrap"
+    assert policy.provider_version_problems(root_blocks(directory), kind) == []
+
+
+def test_the_environments_and_the_bootstrap_are_the_pinned_roots():
+    kinds = {
+        d.relative_to(TERRAFORM_DIR).as_posix(): _provider_version_kind(d)
+        for d in terraform_directories()
+    }
+    assert {d for d, k in kinds.items() if k == "exact"} == {
+        "bootstrap",
+        "environments/dev",
+        "environments/local",
+        "environments/prod",
+        "environments/staging",
+    }
+    assert {"stack", "modules/lambda", "modules/lambda/examples/basic"} <= {
+        d for d, k in kinds.items() if k == "floor"
+    }
+
+
+@pytest.mark.parametrize(
+    ("version", "floor", "exact"),
+    [
+        (">= 5.100", True, False),
+        (">=5.100.0", True, False),
+        ("5.100.0", False, True),
+        ("= 5.100.0", False, True),
+        ("~> 5.100", False, False),  # refuses provider 6 for every adopter
+        (">= 5.100, < 6.0", False, False),
+        ("5.100", False, False),
+        (None, False, False),
+    ],
+)
+def test_provider_version_checker_tells_a_floor_from_a_pin(tmp_path, version, floor, exact):
+    constraint = "" if version is None else f'\n      version = "{version}"'
+    (tmp_path / "versions.tf").write_text(
+        "terraform {\n  required_providers {\n    aws = {\n"
+        f'      source = "hashicorp/aws"{constraint}\n    }}\n  }}\n}}\n'
+    )
+    blocks = list(root_blocks(tmp_path))
+    assert (policy.provider_version_problems(blocks, "floor") == []) is floor
+    assert (policy.provider_version_problems(blocks, "exact") == []) is exact
+    (tmp_path / "versions.tf").write_text('terraform {\n  required_version = ">= 1.11"\n}\n')
+    assert policy.provider_version_problems(root_blocks(tmp_path), "floor")
 
 
 def test_checkers_find_each_violation_in_a_bad_configuration(bad_blocks, tmp_path: Path):

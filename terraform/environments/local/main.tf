@@ -1,14 +1,16 @@
 # The local environment: the same platform stack as dev, staging and prod, applied to the
 # local AWS emulator (ministack, started by `make up`). Values only; what the emulator lacks
-# is switched off by stack variables, listed in the README.
+# is switched off by stack variables, listed in docs/emulators.md.
 
 terraform {
   required_version = ">= 1.11"
 
+  # Exact: lock files are not committed (see .gitignore), so this pin alone keeps every plan on
+  # the provider the platform was tested with. The modules and the stack state only a floor.
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.100"
+      version = "5.100.0"
     }
   }
 
@@ -109,7 +111,7 @@ module "platform" {
     maximum_concurrency = 2
   }
 
-  # What the emulator lacks (README: "The local stack"):
+  # What the emulator lacks (docs/emulators.md, "The stack and the local environment"):
   tracing_enabled = false # no X-Ray daemon
   alarms_enabled  = false # ministack's DescribeAlarms omits fields: every plan would show a diff
 }

@@ -5,10 +5,12 @@
 terraform {
   required_version = ">= 1.11"
 
+  # Exact: lock files are not committed (see .gitignore), so this pin alone keeps every plan on
+  # the provider the platform was tested with. The modules and the stack state only a floor.
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.100"
+      version = "5.100.0"
     }
   }
 
@@ -20,12 +22,6 @@ variable "deploy_role_arn" {
   description = "Role the provider assumes to deploy. Null (the default) is this environment's deploy role made by terraform/bootstrap; set it only for a break-glass role. Whatever it is, allowed_account_ids refuses any account but this environment's before anything is read or changed."
   type        = string
   default     = null
-}
-
-variable "alarms_enabled" {
-  description = "CloudWatch alarms of the stack. Always true in AWS; only an emulator that cannot describe alarms back (ministack, in the repository's tests) turns them off."
-  type        = bool
-  default     = true
 }
 
 locals {
@@ -66,7 +62,6 @@ module "platform" {
   }
   lambda_architecture = local.release.arch
   lambda_runtime      = local.release.runtime
-  alarms_enabled      = var.alarms_enabled
 
   notification_sender = "orders@example.com"
   log_retention_days  = 90

@@ -24,10 +24,10 @@ resource "aws_sqs_queue" "dlq" {
 
   # Only the main queue may use this queue as its dead-letter queue. Its ARN is
   # computed, not referenced, because the main queue depends on this one.
-  redrive_allow_policy = var.restrict_dlq_sources ? jsonencode({
+  redrive_allow_policy = jsonencode({
     redrivePermission = "byQueue"
     sourceQueueArns   = [local.queue_arn]
-  }) : null
+  })
 
   # Inline, not an aws_sqs_queue_policy: every SQS write waits ~25 s for its attributes to
   # settle (the provider's waiter, on AWS too), so a separate policy resource would add a

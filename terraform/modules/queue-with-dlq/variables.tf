@@ -41,12 +41,6 @@ variable "max_receive_count" {
   }
 }
 
-variable "restrict_dlq_sources" {
-  description = "Allow only the main queue to use the DLQ (redrive_allow_policy byQueue). Turn off only on emulators that never settle this attribute (moto)."
-  type        = bool
-  default     = true
-}
-
 variable "consumer_timeout_seconds" {
   description = "Timeout of the function that consumes the queue. The visibility timeout must be at least 6 times this (AWS guidance for Lambda event sources)."
   type        = number

@@ -272,7 +272,7 @@ run "rejects_bad_name" {
 run "rejects_bad_hash_key_type" {
   command = plan
   variables {
-    hash_key = { name = "pk", type = "STRING" }
+    hash_key = merge(var.hash_key, { type = "STRING" })
   }
   expect_failures = [var.hash_key]
 }
@@ -288,7 +288,7 @@ run "rejects_bad_range_key_type" {
 run "rejects_range_key_equal_to_hash_key" {
   command = plan
   variables {
-    range_key = { name = "pk", type = "S" }
+    range_key = var.hash_key
   }
   expect_failures = [var.range_key]
 }

@@ -251,22 +251,17 @@ run "fifo_queue_input_path_and_transformer" {
 
   variables {
     targets = {
-      fifo = {
-        type                  = "sqs"
-        arn                   = "arn:aws:sqs:eu-west-1:123456789012:outcomes.fifo"
-        dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:outcomes-dlq"
-        sqs_message_group_id  = "orders"
-        input_path            = "$.detail"
-      }
-      shaped = {
-        type                  = "sqs"
-        arn                   = "arn:aws:sqs:eu-west-1:123456789012:outcomes"
-        dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:outcomes-dlq"
+      fifo = merge(var.targets.queue, {
+        arn                  = "arn:aws:sqs:eu-west-1:123456789012:outcomes.fifo"
+        sqs_message_group_id = "orders"
+        input_path           = "$.detail"
+      })
+      shaped = merge(var.targets.queue, {
         input_transformer = {
           input_paths    = { id = "$.detail.order_id" }
           input_template = "{\"order_id\": \"<id>\"}"
         }
-      }
+      })
     }
   }
 
@@ -285,9 +280,7 @@ run "no_dead_letter_queue_when_explicitly_allowed" {
 
   variables {
     allow_no_dead_letter_queue = true
-    targets = {
-      queue = { type = "sqs", arn = "arn:aws:sqs:eu-west-1:123456789012:outcomes" }
-    }
+    targets                    = { queue = merge(var.targets.queue, { dead_letter_queue_arn = null }) }
   }
 
   assert {
@@ -428,9 +421,7 @@ run "rejects_archive_with_a_long_rule_name" {
 run "rejects_bad_target_id" {
   command = plan
   variables {
-    targets = {
-      "my queue" = { type = "sqs", arn = "arn:aws:sqs:eu-west-1:123456789012:q", dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d" }
-    }
+    targets = { "my queue" = var.targets.queue }
   }
   expect_failures = [var.targets]
 }
@@ -446,9 +437,7 @@ run "rejects_more_than_five_targets" {
 run "rejects_unknown_target_type" {
   command = plan
   variables {
-    targets = {
-      topic = { type = "sns", arn = "arn:aws:sns:eu-west-1:123456789012:t", dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d" }
-    }
+    targets = { topic = merge(var.targets.queue, { type = "sns", arn = "arn:aws:sns:eu-west-1:123456789012:t" }) }
   }
   expect_failures = [var.targets]
 }
@@ -456,9 +445,7 @@ run "rejects_unknown_target_type" {
 run "rejects_arn_of_another_service" {
   command = plan
   variables {
-    targets = {
-      handler = { type = "lambda", arn = "arn:aws:sqs:eu-west-1:123456789012:q", dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d" }
-    }
+    targets = { handler = merge(var.targets.queue, { type = "lambda" }) }
   }
   expect_failures = [var.targets]
 }
@@ -466,9 +453,7 @@ run "rejects_arn_of_another_service" {
 run "rejects_dlq_that_is_not_a_queue" {
   command = plan
   variables {
-    targets = {
-      queue = { type = "sqs", arn = "arn:aws:sqs:eu-west-1:123456789012:q", dead_letter_queue_arn = "arn:aws:sns:eu-west-1:123456789012:d" }
-    }
+    targets = { queue = merge(var.targets.queue, { dead_letter_queue_arn = "arn:aws:sns:eu-west-1:123456789012:d" }) }
   }
   expect_failures = [var.targets]
 }
@@ -476,9 +461,7 @@ run "rejects_dlq_that_is_not_a_queue" {
 run "rejects_fifo_dlq" {
   command = plan
   variables {
-    targets = {
-      queue = { type = "sqs", arn = "arn:aws:sqs:eu-west-1:123456789012:q", dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d.fifo" }
-    }
+    targets = { queue = merge(var.targets.queue, { dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d.fifo" }) }
   }
   expect_failures = [var.targets]
 }
@@ -486,9 +469,7 @@ run "rejects_fifo_dlq" {
 run "rejects_target_without_dlq" {
   command = plan
   variables {
-    targets = {
-      queue = { type = "sqs", arn = "arn:aws:sqs:eu-west-1:123456789012:q" }
-    }
+    targets = { queue = merge(var.targets.queue, { dead_letter_queue_arn = null }) }
   }
   expect_failures = [var.targets]
 }
@@ -496,15 +477,7 @@ run "rejects_target_without_dlq" {
 run "rejects_input_path_with_transformer" {
   command = plan
   variables {
-    targets = {
-      queue = {
-        type                  = "sqs"
-        arn                   = "arn:aws:sqs:eu-west-1:123456789012:q"
-        dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d"
-        input_path            = "$.detail"
-        input_transformer     = { input_template = "\"<aws.events.event.json>\"" }
-      }
-    }
+    targets = { queue = merge(var.targets.queue, { input_path = "$.detail", input_transformer = { input_template = "\"<aws.events.event.json>\"" } }) }
   }
   expect_failures = [var.targets]
 }
@@ -512,9 +485,7 @@ run "rejects_input_path_with_transformer" {
 run "rejects_input_path_not_jsonpath" {
   command = plan
   variables {
-    targets = {
-      queue = { type = "sqs", arn = "arn:aws:sqs:eu-west-1:123456789012:q", dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d", input_path = "detail" }
-    }
+    targets = { queue = merge(var.targets.queue, { input_path = "detail" }) }
   }
   expect_failures = [var.targets]
 }
@@ -522,9 +493,7 @@ run "rejects_input_path_not_jsonpath" {
 run "rejects_empty_input_template" {
   command = plan
   variables {
-    targets = {
-      queue = { type = "sqs", arn = "arn:aws:sqs:eu-west-1:123456789012:q", dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d", input_transformer = { input_template = "" } }
-    }
+    targets = { queue = merge(var.targets.queue, { input_transformer = { input_template = "" } }) }
   }
   expect_failures = [var.targets]
 }
@@ -532,9 +501,7 @@ run "rejects_empty_input_template" {
 run "rejects_too_many_retries" {
   command = plan
   variables {
-    targets = {
-      queue = { type = "sqs", arn = "arn:aws:sqs:eu-west-1:123456789012:q", dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d", retry_policy = { maximum_retry_attempts = 186 } }
-    }
+    targets = { queue = merge(var.targets.queue, { retry_policy = { maximum_retry_attempts = 186 } }) }
   }
   expect_failures = [var.targets]
 }
@@ -542,9 +509,7 @@ run "rejects_too_many_retries" {
 run "rejects_too_short_event_age" {
   command = plan
   variables {
-    targets = {
-      queue = { type = "sqs", arn = "arn:aws:sqs:eu-west-1:123456789012:q", dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d", retry_policy = { maximum_event_age_in_seconds = 59 } }
-    }
+    targets = { queue = merge(var.targets.queue, { retry_policy = { maximum_event_age_in_seconds = 59 } }) }
   }
   expect_failures = [var.targets]
 }
@@ -552,9 +517,7 @@ run "rejects_too_short_event_age" {
 run "rejects_fifo_target_without_message_group" {
   command = plan
   variables {
-    targets = {
-      queue = { type = "sqs", arn = "arn:aws:sqs:eu-west-1:123456789012:q.fifo", dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d" }
-    }
+    targets = { queue = merge(var.targets.queue, { arn = "arn:aws:sqs:eu-west-1:123456789012:outcomes.fifo" }) }
   }
   expect_failures = [var.targets]
 }
@@ -562,9 +525,7 @@ run "rejects_fifo_target_without_message_group" {
 run "rejects_message_group_on_a_standard_queue" {
   command = plan
   variables {
-    targets = {
-      queue = { type = "sqs", arn = "arn:aws:sqs:eu-west-1:123456789012:q", dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:123456789012:d", sqs_message_group_id = "g" }
-    }
+    targets = { queue = merge(var.targets.queue, { sqs_message_group_id = "g" }) }
   }
   expect_failures = [var.targets]
 }

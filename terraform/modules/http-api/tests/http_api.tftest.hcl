@@ -91,17 +91,7 @@ run "permissions_are_scoped_to_api_method_and_path" {
   command = apply
 
   variables {
-    routes = {
-      "POST /orders" = {
-        function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-api:live/invocations"
-        function_name       = "orders-api"
-        function_qualifier  = "live"
-      }
-      "GET /orders/{order_id}" = {
-        function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-api:live/invocations"
-        function_name       = "orders-api"
-        function_qualifier  = "live"
-      }
+    routes = merge(var.routes, {
       "ANY /files/{proxy+}" = {
         function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:files/invocations"
         function_name       = "files"
@@ -111,7 +101,7 @@ run "permissions_are_scoped_to_api_method_and_path" {
         function_name       = "arn:aws:lambda:eu-west-1:123456789012:function:fallback"
         function_qualifier  = "live"
       }
-    }
+    })
   }
 
   assert {
@@ -245,9 +235,7 @@ run "rejects_no_routes" {
 run "rejects_route_key_without_method" {
   command = plan
   variables {
-    routes = {
-      "/orders" = { function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations", function_name = "f" }
-    }
+    routes = { "/orders" = var.routes["POST /orders"] }
   }
   expect_failures = [var.routes]
 }
@@ -255,9 +243,7 @@ run "rejects_route_key_without_method" {
 run "rejects_route_key_with_trailing_slash" {
   command = plan
   variables {
-    routes = {
-      "GET /orders/" = { function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations", function_name = "f" }
-    }
+    routes = { "GET /orders/" = var.routes["POST /orders"] }
   }
   expect_failures = [var.routes]
 }
@@ -265,9 +251,7 @@ run "rejects_route_key_with_trailing_slash" {
 run "rejects_greedy_parameter_before_the_end" {
   command = plan
   variables {
-    routes = {
-      "GET /{proxy+}/x" = { function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations", function_name = "f" }
-    }
+    routes = { "GET /{proxy+}/x" = var.routes["POST /orders"] }
   }
   expect_failures = [var.routes]
 }
@@ -275,9 +259,7 @@ run "rejects_greedy_parameter_before_the_end" {
 run "rejects_function_arn_as_invoke_arn" {
   command = plan
   variables {
-    routes = {
-      "GET /x" = { function_invoke_arn = "arn:aws:lambda:eu-west-1:123456789012:function:f", function_name = "f" }
-    }
+    routes = { "POST /orders" = merge(var.routes["POST /orders"], { function_invoke_arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders-api:live" }) }
   }
   expect_failures = [var.routes]
 }
@@ -285,9 +267,7 @@ run "rejects_function_arn_as_invoke_arn" {
 run "rejects_bad_function_name" {
   command = plan
   variables {
-    routes = {
-      "GET /x" = { function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations", function_name = "f/g" }
-    }
+    routes = { "POST /orders" = merge(var.routes["POST /orders"], { function_name = "orders-api/live" }) }
   }
   expect_failures = [var.routes]
 }
@@ -295,9 +275,7 @@ run "rejects_bad_function_name" {
 run "rejects_permission_on_another_alias_than_invoked" {
   command = plan
   variables {
-    routes = {
-      "GET /x" = { function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f:live/invocations", function_name = "f", function_qualifier = "canary" }
-    }
+    routes = { "POST /orders" = merge(var.routes["POST /orders"], { function_qualifier = "canary" }) }
   }
   expect_failures = [var.routes]
 }
@@ -305,9 +283,7 @@ run "rejects_permission_on_another_alias_than_invoked" {
 run "rejects_unknown_authorization" {
   command = plan
   variables {
-    routes = {
-      "GET /x" = { function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations", function_name = "f", authorization = "AWS_IAM" }
-    }
+    routes = { "POST /orders" = merge(var.routes["POST /orders"], { authorization = "AWS_IAM" }) }
   }
   expect_failures = [var.routes]
 }
@@ -315,9 +291,7 @@ run "rejects_unknown_authorization" {
 run "rejects_scopes_without_jwt" {
   command = plan
   variables {
-    routes = {
-      "GET /x" = { function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations", function_name = "f", authorization_scopes = ["read"] }
-    }
+    routes = { "POST /orders" = merge(var.routes["POST /orders"], { authorization_scopes = ["read"] }) }
   }
   expect_failures = [var.routes]
 }
@@ -325,9 +299,7 @@ run "rejects_scopes_without_jwt" {
 run "rejects_jwt_route_without_authorizer" {
   command = plan
   variables {
-    routes = {
-      "GET /x" = { function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations", function_name = "f", authorization = "JWT" }
-    }
+    routes = { "POST /orders" = merge(var.routes["POST /orders"], { authorization = "JWT" }) }
   }
   expect_failures = [var.routes]
 }
@@ -335,9 +307,7 @@ run "rejects_jwt_route_without_authorizer" {
 run "rejects_timeout_out_of_range" {
   command = plan
   variables {
-    routes = {
-      "GET /x" = { function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations", function_name = "f", timeout_milliseconds = 30001 }
-    }
+    routes = { "POST /orders" = merge(var.routes["POST /orders"], { timeout_milliseconds = 30001 }) }
   }
   expect_failures = [var.routes]
 }
@@ -345,10 +315,7 @@ run "rejects_timeout_out_of_range" {
 run "rejects_different_timeouts_onto_one_function" {
   command = plan
   variables {
-    routes = {
-      "GET /x"  = { function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations", function_name = "f", timeout_milliseconds = 1000 }
-      "POST /x" = { function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:f/invocations", function_name = "f", timeout_milliseconds = 2000 }
-    }
+    routes = merge(var.routes, { "POST /orders" = merge(var.routes["POST /orders"], { timeout_milliseconds = 1000 }) })
   }
   expect_failures = [var.routes]
 }

@@ -459,7 +459,7 @@ run "s3_package" {
       s3_bucket         = "artifacts-bucket"
       s3_key            = "orders_api/abc123.zip"
       s3_object_version = "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
-      source_code_hash  = "lSyBCdUna4Up6YC+AydMJ7Irc63YDGp2LvFlIpMcvSU="
+      source_code_hash  = var.package.source_code_hash
     }
   }
 
@@ -555,12 +555,7 @@ run "rejects_long_description" {
 run "rejects_two_code_sources" {
   command = plan
   variables {
-    package = {
-      filename         = "dist/orders_api.zip"
-      s3_bucket        = "artifacts-bucket"
-      s3_key           = "orders_api.zip"
-      source_code_hash = "lSyBCdUna4Up6YC+AydMJ7Irc63YDGp2LvFlIpMcvSU="
-    }
+    package = merge(var.package, { s3_bucket = "artifacts-bucket", s3_key = "orders_api.zip" })
   }
   expect_failures = [var.package]
 }
@@ -568,7 +563,7 @@ run "rejects_two_code_sources" {
 run "rejects_no_code_source" {
   command = plan
   variables {
-    package = { source_code_hash = "lSyBCdUna4Up6YC+AydMJ7Irc63YDGp2LvFlIpMcvSU=" }
+    package = { source_code_hash = var.package.source_code_hash }
   }
   expect_failures = [var.package]
 }
@@ -576,7 +571,7 @@ run "rejects_no_code_source" {
 run "rejects_s3_bucket_without_key" {
   command = plan
   variables {
-    package = { s3_bucket = "artifacts-bucket", source_code_hash = "lSyBCdUna4Up6YC+AydMJ7Irc63YDGp2LvFlIpMcvSU=" }
+    package = { s3_bucket = "artifacts-bucket", source_code_hash = var.package.source_code_hash }
   }
   expect_failures = [var.package]
 }
@@ -584,7 +579,7 @@ run "rejects_s3_bucket_without_key" {
 run "rejects_non_zip_filename" {
   command = plan
   variables {
-    package = { filename = "dist/orders_api.tar.gz", source_code_hash = "lSyBCdUna4Up6YC+AydMJ7Irc63YDGp2LvFlIpMcvSU=" }
+    package = merge(var.package, { filename = "dist/orders_api.tar.gz" })
   }
   expect_failures = [var.package]
 }
@@ -592,7 +587,7 @@ run "rejects_non_zip_filename" {
 run "rejects_hex_source_code_hash" {
   command = plan
   variables {
-    package = { filename = "dist/orders_api.zip", source_code_hash = "9522c10a752b6b8529e980be03274c26c8ad73ad80c6a762ef16522531cbd253" }
+    package = merge(var.package, { source_code_hash = "9522c10a752b6b8529e980be03274c26c8ad73ad80c6a762ef16522531cbd253" })
   }
   expect_failures = [var.package]
 }

@@ -187,7 +187,6 @@ run "rejects_visibility_shorter_than_six_consumer_timeouts" {
 run "rejects_fifo_name_mismatch" {
   command = plan
   variables {
-    name = "orders"
     fifo = true
   }
   expect_failures = [var.fifo]

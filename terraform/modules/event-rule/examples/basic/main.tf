@@ -7,7 +7,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.100"
+      version = ">= 5.100"
     }
   }
 }
@@ -26,12 +26,6 @@ variable "name" {
   description = "Prefix of the example's bus, rule and queue names."
   type        = string
   default     = "example-orders"
-}
-
-variable "restrict_dlq_sources" {
-  description = "Passed to the queue module; the apply test turns it off on moto."
-  type        = bool
-  default     = true
 }
 
 variable "transform_input" {
@@ -71,9 +65,8 @@ module "order_outcomes" {
 module "queue" {
   source = "../../../queue-with-dlq"
 
-  name                 = "${var.name}-outcomes"
-  restrict_dlq_sources = var.restrict_dlq_sources
-  alarms               = { enabled = false }
+  name   = "${var.name}-outcomes"
+  alarms = { enabled = false }
 
   # The rule may send to the queue, and to the DLQ for events it cannot deliver.
   allowed_senders     = module.order_outcomes.sqs_allowed_senders

@@ -10,7 +10,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.100"
+      version = ">= 5.100"
     }
   }
 }
@@ -51,12 +51,6 @@ variable "provisioned_concurrent_executions" {
   description = "Warm environments on the alias (0 = off; not together with snap_start). moto answers 404 to provisioned concurrency, so the apply test keeps 0."
   type        = number
   default     = 0
-}
-
-variable "restrict_dlq_sources" {
-  description = "Allow only the orders queue to redrive into its DLQ. moto never settles this attribute, so the apply test turns it off."
-  type        = bool
-  default     = true
 }
 
 data "aws_partition" "current" {}
@@ -102,10 +96,11 @@ resource "aws_sqs_queue" "orders_dlq" {
   message_retention_seconds = 1209600
   sqs_managed_sse_enabled   = true
 
-  redrive_allow_policy = var.restrict_dlq_sources ? jsonencode({
+  # Only the orders queue may use this queue as its DLQ.
+  redrive_allow_policy = jsonencode({
     redrivePermission = "byQueue"
     sourceQueueArns   = ["arn:${data.aws_partition.current.partition}:sqs:${var.region}:${data.aws_caller_identity.current.account_id}:${var.name}-queue"]
-  }) : null
+  })
 }
 
 resource "aws_sqs_queue" "orders" {

@@ -6,7 +6,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.100"
+      version = ">= 5.100"
     }
   }
 }
@@ -21,12 +21,6 @@ variable "region" {
   default     = "eu-west-1"
 }
 
-variable "restrict_dlq_sources" {
-  description = "Passed to the module; the apply test turns it off on moto."
-  type        = bool
-  default     = true
-}
-
 variable "name" {
   description = "Name of the example queue."
   type        = string
@@ -39,7 +33,6 @@ module "queue" {
   name                     = var.name
   consumer_timeout_seconds = 30
   max_receive_count        = 3
-  restrict_dlq_sources     = var.restrict_dlq_sources
 
   tags = { example = "queue-with-dlq" }
 }
