@@ -17,7 +17,7 @@ from tests.support.terraform import (
     place_overrides,
     run_terraform,
 )
-from tools.hcl import TERRAFORM_DIR
+from tools.terraform.hcl import TERRAFORM_DIR
 
 pytestmark = pytest.mark.terraform
 
