@@ -128,6 +128,12 @@ promote: $(VENV_STAMP) ## Pin what FROM runs in TO (copying the bytes), then pla
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make promote FROM=staging TO=prod" >&2; exit 2; }
 	@$(PY) -m tools.release.artifacts promote --from $(FROM) --to $(TO)
 
+# --- Operating an environment ------------------------------------------------
+
+.PHONY: dashboard
+dashboard: $(VENV_STAMP) ## Print the console URL of ENV's CloudWatch dashboard
+	@$(PY) -m tools.ops.dashboard --env "$(ENV)"
+
 # --- Local stack (the embedded default: no AWS account, no Docker) -----------
 
 .PHONY: up

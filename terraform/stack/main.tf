@@ -14,12 +14,16 @@ locals {
   event_source = "orders"
   tags         = merge(var.tags, { "platform:environment" = var.environment })
 
-  alarm_actions = aws_sns_topic.alarms[*].arn
-  queue_alarms = {
+  # Every alarm notifies the environment's alarm topic on ALARM and on OK (alarms.tf).
+  alarm_actions = module.alarm_topic[*].topic_arn
+  alarm_routing = {
     enabled       = var.alarms_enabled
     alarm_actions = local.alarm_actions
     ok_actions    = local.alarm_actions
   }
+  function_alarms = merge(local.alarm_routing, {
+    error_rate_threshold_pct = var.alarm_thresholds.function_error_rate_pct
+  })
 
   table_resources = [module.table.table_arn, module.table.index_arns["by-customer"]]
   ses_identity_arn = format(
@@ -67,6 +71,7 @@ module "table" {
   ttl_attribute_name     = "expires_at"
   point_in_time_recovery = var.data_protection.point_in_time_recovery
   deletion_protection    = var.data_protection.deletion_protection
+  alarms                 = local.alarm_routing
 
   tags = local.tags
 }
@@ -79,7 +84,7 @@ module "orders_queue" {
   name                     = "${local.name}-orders"
   consumer_timeout_seconds = var.processor_function.timeout
   max_receive_count        = 3
-  alarms                   = local.queue_alarms
+  alarms                   = local.alarm_routing
 
   tags = local.tags
 }
@@ -98,6 +103,7 @@ module "outcomes_rule" {
     enabled        = var.event_archive_retention_days > 0
     retention_days = var.event_archive_retention_days
   }
+  alarms = local.alarm_routing
   targets = {
     notifications = {
       type                  = "sqs"
@@ -122,7 +128,7 @@ module "notifications_queue" {
   # The rule delivers to the queue, and what it cannot deliver to the queue's DLQ.
   allowed_senders     = module.outcomes_rule.sqs_allowed_senders
   dlq_allowed_senders = module.outcomes_rule.sqs_allowed_senders
-  alarms              = local.queue_alarms
+  alarms              = local.alarm_routing
 
   tags = local.tags
 }
@@ -132,22 +138,6 @@ resource "aws_sesv2_email_identity" "sender" {
 
   email_identity = var.notification_sender
   tags           = local.tags
-}
-
-resource "aws_sns_topic" "alarms" {
-  count = length(var.alarm_email_addresses) > 0 ? 1 : 0
-
-  name              = "${local.name}-alarms"
-  kms_master_key_id = "alias/aws/sns"
-  tags              = local.tags
-}
-
-resource "aws_sns_topic_subscription" "alarm_email" {
-  for_each = toset(var.alarm_email_addresses)
-
-  topic_arn = aws_sns_topic.alarms[0].arn
-  protocol  = "email"
-  endpoint  = each.value
 }
 
 # --- code --------------------------------------------------------------------------------
@@ -190,6 +180,7 @@ module "orders_api" {
   })
   log_retention_in_days = var.log_retention_days
   tracing_mode          = local.tracing_mode
+  alarms                = local.function_alarms
 
   reserved_concurrent_executions    = var.api_function.reserved_concurrency
   provisioned_concurrent_executions = var.api_function.provisioned_concurrency
@@ -223,6 +214,7 @@ module "order_processor" {
   })
   log_retention_in_days = var.log_retention_days
   tracing_mode          = local.tracing_mode
+  alarms                = local.function_alarms
 
   event_sources = {
     orders = {
@@ -263,6 +255,7 @@ module "notifier" {
   })
   log_retention_in_days = var.log_retention_days
   tracing_mode          = local.tracing_mode
+  alarms                = local.function_alarms
 
   event_sources = {
     notifications = {
@@ -300,6 +293,10 @@ module "http_api" {
     rate_limit  = var.api_throttling.rate_limit
   }
   log_retention_days = var.log_retention_days
+  alarms = merge(local.alarm_routing, {
+    latency_p99_threshold_ms        = var.alarm_thresholds.api_latency_p99_ms
+    server_error_rate_threshold_pct = var.alarm_thresholds.api_server_error_rate_pct
+  })
 
   tags = local.tags
 }

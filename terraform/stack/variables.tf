@@ -149,14 +149,47 @@ variable "log_retention_days" {
   }
 }
 
-variable "alarm_email_addresses" {
-  description = "Addresses subscribed to the alarm topic. Empty creates no topic and sends alarms nowhere (fine for local and dev)."
-  type        = list(string)
-  default     = []
+variable "alarm_subscriptions" {
+  description = "Who the environment's alarm topic tells: protocol (email, https, sqs...) and endpoint. pages = true sends it only the composite alarm \"<prefix>-<env>-unhealthy\" (a pager); the others receive every alarm's ALARM and OK. prod needs at least one. E-mail and https endpoints must confirm the subscription AWS sends them."
+  type = list(object({
+    protocol = string
+    endpoint = string
+    pages    = optional(bool, false)
+  }))
+  default = []
 
   validation {
-    condition     = alltrue([for a in var.alarm_email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", a))])
-    error_message = "alarm_email_addresses must be email addresses."
+    condition     = var.environment != "prod" || length(var.alarm_subscriptions) > 0
+    error_message = "prod needs at least one alarm subscription: an alarm nobody receives does not page anyone."
+  }
+}
+
+variable "alarm_thresholds" {
+  description = "Thresholds of the environment's alarms (docs/operating.md says what each means): API p99 latency in ms (the seeds ask 400 ms), the share of API requests answered 5xx and of function invocations that fail, in %, the share of processed orders rejected in % (over at least rejected_orders_min_processed orders in 5 minutes), and how many consecutive minutes of batch item failures alarm."
+  type = object({
+    api_latency_p99_ms            = optional(number, 400)
+    api_server_error_rate_pct     = optional(number, 1)
+    function_error_rate_pct       = optional(number, 1)
+    rejected_orders_share_pct     = optional(number, 25)
+    rejected_orders_min_processed = optional(number, 20)
+    batch_item_failures_minutes   = optional(number, 5)
+  })
+  default = {}
+
+  validation {
+    condition     = var.alarm_thresholds.api_latency_p99_ms >= 1 && var.alarm_thresholds.api_latency_p99_ms <= 30000
+    error_message = "alarm_thresholds.api_latency_p99_ms must be between 1 and 30000."
+  }
+
+  validation {
+    condition = alltrue([for pct in [var.alarm_thresholds.api_server_error_rate_pct, var.alarm_thresholds.function_error_rate_pct, var.alarm_thresholds.rejected_orders_share_pct] :
+    pct > 0 && pct < 100])
+    error_message = "alarm_thresholds percentages must be between 0 and 100 (exclusive)."
+  }
+
+  validation {
+    condition     = var.alarm_thresholds.rejected_orders_min_processed >= 1 && var.alarm_thresholds.batch_item_failures_minutes >= 1 && var.alarm_thresholds.batch_item_failures_minutes <= 60
+    error_message = "alarm_thresholds.rejected_orders_min_processed must be at least 1, and batch_item_failures_minutes between 1 and 60."
   }
 }
 
@@ -194,7 +227,7 @@ variable "notifier_function" {
 }
 
 variable "alarms_enabled" {
-  description = "CloudWatch alarms on the dead-letter queues and on message age. Off only where the emulator cannot describe alarms back (ministack), never in AWS."
+  description = "The environment's alarms, its alarm topic and composite alarm (on in every AWS environment). Only the local root turns them off: ministack cannot describe alarms back, so every plan would show a difference."
   type        = bool
   default     = true
 }

@@ -9,12 +9,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 
-from orders_core.domain import OrderItem, new_order
 from tools.local.stack import host_architecture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
@@ -110,47 +107,13 @@ def test_unknown_routes_are_404_and_wrong_methods_405(local_stack):
 
 
 def test_a_poison_message_reaches_the_dlq_after_three_receives_while_its_batch_goes_through(
-    local_stack,
+    local_stack, poisoned_orders_dlq
 ):
-    sqs = local_stack.client("sqs")
-    queue_url = local_stack.platform["orders_queue_url"]
-    sku = unique("E2E-BATCH").upper()
-    local_stack.set_stock(sku, 10)
-    good = [str(uuid.uuid4()) for _ in range(2)]
-    entries = [
-        {
-            "Id": f"good{n}",
-            "MessageBody": new_order(
-                order_id,
-                "cust-000044",
-                "EUR",
-                [OrderItem(sku=sku, quantity=1, unit_price=Decimal("1.00"))],
-                datetime.now(UTC),
-            ).model_dump_json(),
-        }
-        for n, order_id in enumerate(good)
-    ]
-    poison_body = f'{{"not": "an order", "marker": "{uuid.uuid4()}"}}'
-    entries.insert(1, {"Id": "poison", "MessageBody": poison_body})
-    sent = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
-    poison_id = next(s["MessageId"] for s in sent["Successful"] if s["Id"] == "poison")
-
-    for order_id in good:
+    for order_id in poisoned_orders_dlq.good_order_ids:
         assert local_stack.wait_for_final(order_id)["status"] == "CONFIRMED"
-
-    dlq_url = local_stack.platform["orders_dlq_url"]
-    deadline = time.monotonic() + 120
-    found = None
-    while time.monotonic() < deadline and found is None:
-        messages = sqs.receive_message(
-            QueueUrl=dlq_url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=1,
-            MessageSystemAttributeNames=["ApproximateReceiveCount"],
-        ).get("Messages", [])
-        found = next((m for m in messages if m["Body"] == poison_body), None)
-    assert found is not None, "the poison message never reached the orders DLQ"
-    assert found["MessageId"] == poison_id
+    found = poisoned_orders_dlq.dead_letter
+    assert found["Body"] == poisoned_orders_dlq.poison_body
+    assert found["MessageId"] == poisoned_orders_dlq.poison_id
     assert int(found["Attributes"]["ApproximateReceiveCount"]) >= 3
 
 

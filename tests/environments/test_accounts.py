@@ -179,17 +179,40 @@ def test_each_environment_has_its_own_sizing(scenario):
         assert {g["retentionInDays"] for g in groups} == {days}
 
 
-def test_prod_alarms_notify_the_alarm_topic(scenario, tmp_path):
-    """The emulator cannot describe alarms back (so the scenario applies with alarms off, by
-    an override file in its copy of terraform/); prod's root as committed, as in AWS, plans
-    them with the topic as their action, and nothing else."""
+ALARM_TYPES = {"aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm"}
+# What turning alarms on adds: the alarms, the topic they notify and its key, the dashboard's
+# alarm widget. Nothing else may change.
+ALARM_DELIVERY_TYPES = {
+    *ALARM_TYPES,
+    "aws_sns_topic",
+    "aws_sns_topic_policy",
+    "aws_sns_topic_subscription",
+    "aws_kms_key",
+    "aws_kms_alias",
+    "aws_cloudwatch_dashboard",
+}
+
+
+def _has_action(change: dict, field: str) -> bool:
+    """A known action, or one known after apply (the topic the same plan creates)."""
+    after = change["after"].get(field) or []
+    unknown = change["after_unknown"].get(field) or [False] * len(after)
+    return len(after) > 0 and all(a or u for a, u in zip(after, unknown, strict=True))
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_every_alarm_of_staging_and_prod_notifies_an_encrypted_topic(scenario, tmp_path, env):
+    """The emulator cannot describe alarms back (so the scenario applies with alarms off, by an
+    override file in its copy of terraform/); the root as committed, as in AWS, plans them:
+    every alarm notifies on ALARM and OK, every function has its three, the topic has its own
+    key, and nothing else changes."""
     a = scenario.accounts
     committed = a.copy_without_overrides(tmp_path / "terraform")
     assert not list(committed.rglob("*_override.tf"))
     plan = tmp_path / "alarms.tfplan"
     a.terraform(
-        "prod: plan as committed (alarms on)",
-        "prod",
+        f"{env}: plan as committed (alarms on)",
+        env,
         "plan",
         "-lock=false",
         "-input=false",
@@ -197,22 +220,38 @@ def test_prod_alarms_notify_the_alarm_topic(scenario, tmp_path):
         terraform_dir=committed,
     )
     shown = a.terraform(
-        "prod: show alarms plan", "prod", "show", "-json", str(plan), terraform_dir=committed
+        f"{env}: show alarms plan", env, "show", "-json", str(plan), terraform_dir=committed
     )
-    document = json.loads(shown.output[shown.output.index("{") :])
-    alarms = [c for c in document["resource_changes"] if c["type"] == "aws_cloudwatch_metric_alarm"]
-    topic = f"arn:aws:sns:eu-west-1:{ACCOUNTS['prod']}:orders-prod-alarms"
-    assert len(alarms) == 4
+    changes = json.loads(shown.output[shown.output.index("{") :])["resource_changes"]
+    changed = [c for c in changes if c["change"]["actions"] != ["no-op"]]
+    assert {c["type"] for c in changed} <= ALARM_DELIVERY_TYPES, sorted(
+        c["address"] for c in changed if c["type"] not in ALARM_DELIVERY_TYPES
+    )
+
+    alarms = [c for c in changed if c["type"] in ALARM_TYPES]
+    assert len(alarms) >= 25
     for alarm in alarms:
-        assert alarm["change"]["actions"] == ["create"]
-        assert alarm["change"]["after"]["alarm_actions"] == [topic]
-        assert alarm["change"]["after"]["ok_actions"] == [topic]
-    others = [
-        c["address"]
-        for c in document["resource_changes"]
-        if c["change"]["actions"] != ["no-op"] and c["type"] != "aws_cloudwatch_metric_alarm"
-    ]
-    assert others == []
+        assert alarm["change"]["actions"] == ["create"], alarm["address"]
+        for field in ("alarm_actions", "ok_actions"):
+            assert _has_action(alarm["change"], field), f"{alarm['address']} has no {field}"
+
+    names = {c["change"]["after"]["alarm_name"] for c in alarms}
+    for function in ("orders-api", "order-processor", "notifier"):
+        for kind in ("error-rate", "throttles", "duration-p99"):
+            assert f"orders-{env}-{function}-{kind}" in names, f"{function} lacks its {kind} alarm"
+
+    [topic] = [c for c in changed if c["type"] == "aws_sns_topic"]
+    # encrypted with the key the same plan creates, not an AWS managed key
+    assert topic["change"]["after"].get("kms_master_key_id") is None
+    assert topic["change"]["after_unknown"]["kms_master_key_id"]
+    [created_key] = [c for c in changed if c["type"] == "aws_kms_key"]
+    assert created_key["change"]["after"]["enable_key_rotation"] is True
+
+    [composite] = [c for c in alarms if c["type"] == "aws_cloudwatch_composite_alarm"]
+    assert composite["change"]["after"]["alarm_name"] == f"orders-{env}-unhealthy"
+    assert f'ALARM("orders-{env}-api-5xx-rate")' in composite["change"]["after"]["alarm_rule"]
+    subscriptions = [c for c in changed if c["type"] == "aws_sns_topic_subscription"]
+    assert len(subscriptions) >= 1, "someone is told"
 
 
 def test_credentials_for_the_wrong_account_fail_before_any_change(scenario):

@@ -126,6 +126,48 @@ def functions_without_logs_or_tracing(blocks: Iterable[Block]) -> list[str]:
     return found
 
 
+ALARMED_MODULES = ("lambda", "queue-with-dlq", "dynamo-table", "event-rule", "http-api")
+
+
+def alarms_without_actions(blocks: Iterable[Block]) -> list[str]:
+    """Every alarm notifies someone on ALARM and on OK."""
+    return [
+        f"{b.address}: no {field}"
+        for b in blocks
+        if b.kind == "resource"
+        and b.labels[0] in ("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm")
+        for field in ("alarm_actions", "ok_actions")
+        if not b.body.get(field)
+    ]
+
+
+def topics_without_a_customer_managed_key(blocks: Iterable[Block]) -> list[str]:
+    """CloudWatch cannot publish to a topic encrypted with the AWS managed key alias/aws/sns."""
+    found = []
+    for block in blocks:
+        if block.kind != "resource" or block.labels[0] != "aws_sns_topic":
+            continue
+        key = expression(block.body.get("kms_master_key_id", ""))
+        if not key:
+            found.append(f"{block.address}: not encrypted")
+        elif key.startswith("alias/aws/"):
+            found.append(f"{block.address}: encrypted with the AWS managed key {key}")
+    return found
+
+
+def module_calls_without_alarms(blocks: Iterable[Block]) -> list[str]:
+    """A module with alarms is called with them wired (its actions), never left to defaults."""
+    return [
+        f"{b.address}: no alarms argument"
+        for b in blocks
+        if b.kind == "module"
+        and expression(b.body.get("source", ""))
+        .rstrip("/")
+        .endswith(tuple(f"modules/{m}" for m in ALARMED_MODULES))
+        and not b.body.get("alarms")
+    ]
+
+
 def module_layout_problems(module_dir: Path) -> list[str]:
     found = [
         f"{module_dir.name}: missing {f}"

@@ -14,7 +14,14 @@ from tests.terraform import policy
 from tools.terraform.hcl import TERRAFORM_DIR, root_blocks, terraform_directories
 
 MODULES = sorted(p for p in (TERRAFORM_DIR / "modules").iterdir() if p.is_dir())
-EXPECTED_MODULES = {"lambda", "queue-with-dlq", "dynamo-table", "event-rule", "http-api"}
+EXPECTED_MODULES = {
+    "lambda",
+    "queue-with-dlq",
+    "dynamo-table",
+    "event-rule",
+    "http-api",
+    "alarm-topic",
+}
 
 
 def _all_blocks():
@@ -64,6 +71,15 @@ resource "aws_iam_role_policy" "inline" {
 resource "aws_lambda_function" "fn" {
   function_name = "fn"
 }
+resource "aws_sns_topic" "alarms" {
+  kms_master_key_id = "alias/aws/sns"
+}
+resource "aws_cloudwatch_metric_alarm" "silent" {
+  alarm_name = "silent"
+}
+module "quiet_function" {
+  source = "../modules/lambda"
+}
 """
 
 
@@ -96,6 +112,19 @@ def test_modules_and_stack_hard_code_no_account_id_or_region():
 
 def test_every_queue_has_a_dead_letter_queue_with_max_receive_count():
     assert policy.queues_without_dead_letter(_all_blocks()) == []
+
+
+def test_every_alarm_notifies_on_alarm_and_ok():
+    assert policy.alarms_without_actions(_all_blocks()) == []
+
+
+def test_every_topic_is_encrypted_with_a_customer_managed_key():
+    assert policy.topics_without_a_customer_managed_key(_all_blocks()) == []
+
+
+def test_the_stack_wires_every_module_s_alarms():
+    stack = list(root_blocks(TERRAFORM_DIR / "stack"))
+    assert policy.module_calls_without_alarms(stack) == []
 
 
 def test_every_function_has_its_own_log_group_with_retention_and_tracing():
@@ -168,3 +197,11 @@ def test_checkers_find_each_violation_in_a_bad_configuration(bad_blocks, tmp_pat
     assert any("tracing_config" in m for m in missing)
     assert any("log group" in m for m in missing)
     assert policy.module_layout_problems(tmp_path)
+    silent = policy.alarms_without_actions(bad_blocks)
+    assert [s.split(": ", 1)[1] for s in silent] == [
+        "resource aws_cloudwatch_metric_alarm.silent: no alarm_actions",
+        "resource aws_cloudwatch_metric_alarm.silent: no ok_actions",
+    ]
+    assert "AWS managed key" in policy.topics_without_a_customer_managed_key(bad_blocks)[0]
+    [quiet] = policy.module_calls_without_alarms(bad_blocks)
+    assert quiet.endswith("module quiet_function: no alarms argument")

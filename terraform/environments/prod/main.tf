@@ -83,8 +83,11 @@ module "platform" {
     rate_limit  = 5000
     burst_limit = 3000
   }
-  # Alarms (dead-letter queues, message age) notify this topic's subscribers.
-  alarm_email_addresses = ["oncall@example.com"]
+  # Every alarm mails on-call; the pager gets only the composite "orders-prod-unhealthy".
+  alarm_subscriptions = [
+    { protocol = "email", endpoint = "oncall@example.com" },
+    { protocol = "https", endpoint = "https://pager.example.com/REPLACE-WITH-YOUR-PAGER-INTEGRATION", pages = true },
+  ]
   # Order outcome events are kept for replay.
   event_archive_retention_days = 14
 }

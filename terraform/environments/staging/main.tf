@@ -79,4 +79,6 @@ module "platform" {
     rate_limit  = 2000
     burst_limit = 2000
   }
+  # The team hears of staging's alarms (load tests make some); nothing pages.
+  alarm_subscriptions = [{ protocol = "email", endpoint = "platform-team@example.com" }]
 }

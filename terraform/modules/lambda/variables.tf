@@ -451,3 +451,51 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "alarms" {
+  description = "CloudWatch alarms on the function, each notifying alarm_actions on ALARM and ok_actions on OK (SNS topic ARNs): the error rate (Errors / Invocations, counted only in periods with at least error_rate_min_invocations, so one failure in a quiet minute does not page), throttles, p99 duration against duration_p99_timeout_pct of the timeout, and the iterator age of each stream source. An alarm fires when datapoints_to_alarm of the last evaluation_periods periods breach."
+  type = object({
+    enabled                        = optional(bool, true)
+    alarm_actions                  = optional(list(string), [])
+    ok_actions                     = optional(list(string), [])
+    period_seconds                 = optional(number, 60)
+    evaluation_periods             = optional(number, 5)
+    datapoints_to_alarm            = optional(number, 3)
+    error_rate_threshold_pct       = optional(number, 1)
+    error_rate_min_invocations     = optional(number, 10)
+    throttles_threshold            = optional(number, 0)
+    duration_p99_timeout_pct       = optional(number, 80)
+    iterator_age_threshold_seconds = optional(number, 300)
+  })
+  default = {}
+
+  validation {
+    condition     = contains([10, 30, 60, 300, 900, 3600], var.alarms.period_seconds)
+    error_message = "alarms.period_seconds must be one of 10, 30, 60, 300, 900, 3600."
+  }
+
+  validation {
+    condition     = var.alarms.evaluation_periods >= 1 && var.alarms.datapoints_to_alarm >= 1 && var.alarms.datapoints_to_alarm <= var.alarms.evaluation_periods && var.alarms.period_seconds * var.alarms.evaluation_periods <= 86400
+    error_message = "alarms: datapoints_to_alarm must be between 1 and evaluation_periods, and evaluation_periods x period_seconds at most one day."
+  }
+
+  validation {
+    condition     = var.alarms.error_rate_threshold_pct > 0 && var.alarms.error_rate_threshold_pct < 100 && var.alarms.error_rate_min_invocations >= 1
+    error_message = "alarms.error_rate_threshold_pct must be a percentage between 0 and 100 (exclusive), and error_rate_min_invocations at least 1."
+  }
+
+  validation {
+    condition     = var.alarms.duration_p99_timeout_pct > 0 && var.alarms.duration_p99_timeout_pct <= 100
+    error_message = "alarms.duration_p99_timeout_pct must be a percentage of the timeout between 1 and 100."
+  }
+
+  validation {
+    condition     = var.alarms.throttles_threshold >= 0 && var.alarms.iterator_age_threshold_seconds >= 1
+    error_message = "alarms.throttles_threshold must be 0 or more, and iterator_age_threshold_seconds at least 1."
+  }
+
+  validation {
+    condition     = alltrue([for a in concat(var.alarms.alarm_actions, var.alarms.ok_actions) : can(regex("^arn:aws[a-z-]*:sns:", a))])
+    error_message = "alarms actions must be SNS topic ARNs."
+  }
+}

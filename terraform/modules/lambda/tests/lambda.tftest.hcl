@@ -1010,3 +1010,138 @@ run "rejects_s3_as_async_destination" {
   }
   expect_failures = [var.async_invocation]
 }
+
+# --- alarms ------------------------------------------------------------------------------
+
+run "alarms_are_on_by_default_error_rate_throttles_and_duration" {
+  command = plan
+
+  variables {
+    timeout = 10
+    alarms  = { alarm_actions = ["arn:aws:sns:eu-west-1:123456789012:alarms"], ok_actions = ["arn:aws:sns:eu-west-1:123456789012:alarms"] }
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.error_rate) == 1 && length(aws_cloudwatch_metric_alarm.throttles) == 1 && length(aws_cloudwatch_metric_alarm.duration_p99) == 1
+    error_message = "every function gets its error-rate, throttles and duration alarms"
+  }
+  assert {
+    condition     = one([for q in aws_cloudwatch_metric_alarm.error_rate[0].metric_query : q.expression if q.id == "error_rate"]) == "IF(invocations >= 10, 100 * errors / invocations, 0)" && aws_cloudwatch_metric_alarm.error_rate[0].threshold == 1
+    error_message = "the error rate is errors / invocations in %, 0 below 10 invocations, alarming over 1 %"
+  }
+  assert {
+    condition     = toset([for q in aws_cloudwatch_metric_alarm.error_rate[0].metric_query : q.metric[0].metric_name if length(q.metric) > 0]) == toset(["Errors", "Invocations"]) && alltrue([for q in aws_cloudwatch_metric_alarm.error_rate[0].metric_query : q.metric[0].dimensions["FunctionName"] == "orders-api" if length(q.metric) > 0])
+    error_message = "the error rate reads Errors and Invocations of this function"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.duration_p99[0].extended_statistic == "p99" && aws_cloudwatch_metric_alarm.duration_p99[0].threshold == 8000
+    error_message = "duration alarm: p99 over 80 % of a 10 s timeout, in ms"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.throttles[0].threshold == 0 && aws_cloudwatch_metric_alarm.throttles[0].metric_name == "Throttles"
+    error_message = "any throttle counts"
+  }
+  assert {
+    condition = alltrue([for a in [aws_cloudwatch_metric_alarm.error_rate[0], aws_cloudwatch_metric_alarm.throttles[0], aws_cloudwatch_metric_alarm.duration_p99[0]] :
+    a.evaluation_periods == 5 && a.datapoints_to_alarm == 3 && a.treat_missing_data == "notBreaching" && a.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alarms"]) && a.ok_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alarms"])])
+    error_message = "3 of 5 periods, missing data not breaching, ALARM and OK both notify"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.iterator_age) == 0 && keys(output.alarm_names) == ["duration_p99", "error_rate", "throttles"]
+    error_message = "no iterator age alarm without a stream source; the outputs name the three alarms"
+  }
+}
+
+run "a_stream_consumer_also_alarms_on_iterator_age" {
+  command = plan
+
+  variables {
+    event_sources = {
+      changes = { type = "dynamodb_stream", event_source_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000" }
+    }
+    alarms = { iterator_age_threshold_seconds = 120 }
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.iterator_age["changes"].threshold == 120000 && aws_cloudwatch_metric_alarm.iterator_age["changes"].statistic == "Maximum"
+    error_message = "iterator age over 120 s (in ms) on the stream source"
+  }
+  assert {
+    condition     = output.alarm_names["iterator_age_changes"] == "orders-api-changes-iterator-age"
+    error_message = "the output names the stream's alarm"
+  }
+}
+
+run "alarm_thresholds_and_periods_are_values" {
+  command = plan
+
+  variables {
+    alarms = { error_rate_threshold_pct = 5, error_rate_min_invocations = 50, duration_p99_timeout_pct = 50, period_seconds = 300, evaluation_periods = 3, datapoints_to_alarm = 2, throttles_threshold = 10 }
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.error_rate[0].threshold == 5 && strcontains(one([for q in aws_cloudwatch_metric_alarm.error_rate[0].metric_query : q.expression if q.id == "error_rate"]), ">= 50")
+    error_message = "error rate threshold and minimum invocations come from the values"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.duration_p99[0].threshold == 15000 && aws_cloudwatch_metric_alarm.throttles[0].threshold == 10
+    error_message = "duration at 50 % of the default 30 s timeout; throttles over 10"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.throttles[0].period == 300 && aws_cloudwatch_metric_alarm.throttles[0].evaluation_periods == 3 && aws_cloudwatch_metric_alarm.throttles[0].datapoints_to_alarm == 2
+    error_message = "period and M of N come from the values"
+  }
+}
+
+run "alarms_can_be_turned_off" {
+  command = plan
+
+  variables {
+    alarms = { enabled = false }
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.error_rate) + length(aws_cloudwatch_metric_alarm.throttles) + length(aws_cloudwatch_metric_alarm.duration_p99) == 0 && output.alarm_arns == {}
+    error_message = "no alarm when alarms are off"
+  }
+}
+
+run "rejects_an_alarm_period_cloudwatch_does_not_have" {
+  command = plan
+  variables {
+    alarms = { period_seconds = 120 }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "rejects_more_datapoints_than_evaluation_periods" {
+  command = plan
+  variables {
+    alarms = { evaluation_periods = 2, datapoints_to_alarm = 3 }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "rejects_an_error_rate_of_100_percent_or_more" {
+  command = plan
+  variables {
+    alarms = { error_rate_threshold_pct = 100 }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "rejects_a_duration_share_over_the_timeout" {
+  command = plan
+  variables {
+    alarms = { duration_p99_timeout_pct = 120 }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "rejects_alarm_actions_that_are_not_topics" {
+  command = plan
+  variables {
+    alarms = { alarm_actions = ["arn:aws:sqs:eu-west-1:123456789012:q"] }
+  }
+  expect_failures = [var.alarms]
+}
