@@ -28,13 +28,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tests.support.emulator import free_port
 from tests.support.terraform import place_overrides
 from tools.release.build import discover_services
+from tools.terraform.locks import held_lock
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -410,18 +410,8 @@ class Accounts:
 
 def lock_in_error(output: str) -> tuple[str, str, str, float] | None:
     """(lock id, bucket, key, created epoch) of the lock a "state lock" error names."""
-    if "Error acquiring the state lock" not in output:
-        return None
-    fields = {
-        label: re.search(rf"(?m)^\W*{label}:[ \t]+(\S+(?: \S+)?)", output)
-        for label in ("ID", "Path", "Created")
-    }
-    if not all(fields.values()):
-        return None
-    lock_id = fields["ID"].group(1).split()[0]
-    bucket, key = fields["Path"].group(1).split()[0].split("/", 1)
-    created = datetime.fromisoformat(fields["Created"].group(1)[:26]).replace(tzinfo=UTC)
-    return lock_id, bucket, key, created.timestamp()
+    lock = held_lock(output)
+    return None if lock is None else (lock.lock_id, lock.bucket, lock.key, lock.created)
 
 
 def orphaned_alias(output: str) -> tuple[str, str] | None:
