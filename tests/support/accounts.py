@@ -82,6 +82,13 @@ class Step:
     def __str__(self) -> str:
         return f"{self.name}: `{' '.join(self.args)}` -> {self.returncode}\n{self.output[-5000:]}"
 
+    @property
+    def applied_something(self) -> bool:
+        """Whether the step changed the state before it failed (its saved plan is then stale)."""
+        return bool(
+            re.search(r"(?m): (Creation|Modifications|Destruction) complete after ", self.output)
+        )
+
 
 class StepFailed(AssertionError):
     pass
@@ -202,6 +209,12 @@ class Accounts:
     ) -> Step:
         step = self._run_once(name, args, extra_env, timeout)
         if recover and step.returncode != 0 and self._repair_lost_answer(step):
+            if "apply" in args and step.applied_something:
+                # The saved plan is stale once the failed apply changed the state: plan again,
+                # as an operator would, then apply that.
+                plan = [("plan" if arg == "apply" else arg) for arg in args]
+                plan = [arg for arg in plan if not arg.startswith("CONFIRM=")]
+                self._run_once(f"{name} (plan again after a repair)", plan, extra_env, timeout)
             step = self._run_once(f"{name} (after a repair)", args, extra_env, timeout)
         if expect is not None and step.returncode != expect:
             raise StepFailed(f"expected exit {expect}\n{step}")
