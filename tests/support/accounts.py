@@ -34,7 +34,7 @@ from typing import Any
 from tests.support.emulator import free_port
 from tests.support.terraform import place_overrides
 from tools.release.build import discover_services
-from tools.terraform.locks import held_lock
+from tools.terraform.locks import held_lock, release
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -275,28 +275,17 @@ class Accounts:
         the retried conditional PutItem found the lock item the first attempt stored, and
         Terraform reported its own lock as held by someone else. Only a lock created after the
         step started is released, never one another operation holds."""
-        held = lock_in_error(step.output)
-        if held is None:
+        lock = held_lock(step.output)
+        if lock is None or lock.created < step.started_at - 1:
             return False
-        lock_id, bucket, key, created_at = held
-        if created_at < step.started_at - 1:
-            return False
-        account = bucket.split("-")[-2]
-        ddb = self.client("dynamodb", account)
-        ddb.delete_item(
-            TableName=f"{NAME_PREFIX}-tfstate-lock",
-            Key={"LockID": {"S": f"{bucket}/{key}"}},
-            ConditionExpression="contains(Info, :id)",
-            ExpressionAttributeValues={":id": {"S": lock_id}},
+        account = lock.bucket.split("-")[-2]
+        release(
+            lock,
+            f"{NAME_PREFIX}-tfstate-lock",
+            self.client("dynamodb", account),
+            self.client("s3", account),
         )
-        s3 = self.client("s3", account)
-        try:
-            body = s3.get_object(Bucket=bucket, Key=f"{key}.tflock")["Body"].read()
-            if lock_id in body.decode():
-                s3.delete_object(Bucket=bucket, Key=f"{key}.tflock")
-        except s3.exceptions.NoSuchKey:
-            pass
-        self._record_repair(step, f"released the state lock {lock_id} on {bucket}/{key}")
+        self._record_repair(step, f"released the state lock {lock.lock_id} on {lock.path}")
         return True
 
     def _delete_orphaned_alias(self, step: Step) -> bool:

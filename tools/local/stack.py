@@ -33,7 +33,7 @@ from typing import Any
 from tools.local import ministack
 from tools.ops.seed import seed
 from tools.release import build
-from tools.terraform.locks import held_lock
+from tools.terraform.locks import held_lock, release
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_ROOT = REPO_ROOT / "terraform" / "environments" / "local"
@@ -240,7 +240,7 @@ class Stack:
         if proc.returncode != 0 and lock is not None and lock.created >= started - 1:
             # Our own lock, whose PutItem the emulator performed but answered too late.
             self.say(f"releasing state lock {lock.lock_id}: this apply's own, its answer was lost")
-            self.terraform("force-unlock", "-force", lock.lock_id, capture=True)
+            release(lock, LOCK_TABLE, self.client("dynamodb"), self.client("s3"))
             proc = self.terraform(
                 "apply", "-auto-approve", "-no-color", "-parallelism=30", stderr=True, check=False
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -46,3 +47,30 @@ def held_lock(output: str) -> HeldLock | None:
         who=fields["Who"].group(1).split()[0] if fields["Who"] else "",
         created=created.timestamp(),
     )
+
+
+def release(lock: HeldLock, lock_table: str, dynamodb: Any, s3: Any) -> None:
+    """Release `lock` as `terraform force-unlock` would, in both places the S3 backend keeps it
+    (the DynamoDB lock table and the .tflock object), touching neither unless it holds this
+    lock's id. force-unlock itself fails when one of the two was never written, which is what
+    a lost answer leaves."""
+    from botocore.exceptions import ClientError
+
+    try:
+        dynamodb.delete_item(
+            TableName=lock_table,
+            Key={"LockID": {"S": lock.path}},
+            ConditionExpression="contains(Info, :id)",
+            ExpressionAttributeValues={":id": {"S": lock.lock_id}},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+    try:
+        body = s3.get_object(Bucket=lock.bucket, Key=f"{lock.key}.tflock")["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+            raise
+        return
+    if lock.lock_id in body.decode(errors="replace"):
+        s3.delete_object(Bucket=lock.bucket, Key=f"{lock.key}.tflock")

@@ -65,9 +65,6 @@ class RecordingStack(local_stack.Stack):
         self.calls.append("init")
 
     def terraform(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        if args[0] == "force-unlock":
-            self.calls.append(f"force-unlock {args[2]}")
-            return subprocess.CompletedProcess(["terraform", *args], 0, "", "")
         assert args[0] == "apply"
         assert kwargs == {"stderr": True, "check": False}
         self.calls.append("apply")
@@ -120,23 +117,33 @@ def test_any_other_apply_failure_keeps_the_stack_and_says_how_to_continue(
     assert "run `make up` again" in str(raised.value)
 
 
-def test_an_apply_that_finds_its_own_lock_releases_it_and_applies_again(tmp_path: Path) -> None:
+@pytest.fixture
+def released(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(lock id, lock table) of every lock the stack releases."""
+    calls: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        local_stack, "release", lambda lock, table, *_clients: calls.append((lock.lock_id, table))
+    )
+    monkeypatch.setattr(RecordingStack, "client", lambda _self, service: service)
+    return calls
+
+
+def test_an_apply_that_finds_its_own_lock_releases_it_and_applies_again(
+    tmp_path: Path, released
+) -> None:
     # Seen on the emulator: the lock's PutItem was performed, its answer lost, the retry found it.
     own = lock_error(datetime.now(UTC) + timedelta(seconds=1))
     stack = RecordingStack(tmp_path, [(1, own), (0, "")])
 
     stack.up(smoke=False)
 
-    assert stack.calls[stack.calls.index("apply") :][:3] == [
-        "apply",
-        "force-unlock 9fc89623-d171-5186-6baf-27ae7b632831",
-        "apply",
-    ]
+    assert stack.calls.count("apply") == 2
+    assert released == [("9fc89623-d171-5186-6baf-27ae7b632831", local_stack.LOCK_TABLE)]
     assert any("this apply's own" in line for line in stack.said)
 
 
 def test_a_lock_taken_before_the_apply_started_is_someone_elses_and_is_left_alone(
-    tmp_path: Path,
+    tmp_path: Path, released
 ) -> None:
     theirs = lock_error(datetime.now(UTC) - timedelta(minutes=5))
     stack = RecordingStack(tmp_path, [(1, theirs)])
@@ -144,4 +151,4 @@ def test_a_lock_taken_before_the_apply_started_is_someone_elses_and_is_left_alon
     with pytest.raises(local_stack.StackError, match="errors are above"):
         stack.up(smoke=False)
 
-    assert not any(call.startswith("force-unlock") for call in stack.calls)
+    assert released == []
