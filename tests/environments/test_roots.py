@@ -404,3 +404,24 @@ def test_the_harness_removes_the_orphaned_permission_and_records_the_repair(
             "added by the step",
         }
     ]
+
+
+def test_an_apply_repaired_mid_way_is_planned_again_before_it_is_applied_again(tmp_path):
+    from tests.support.accounts import Accounts, Step
+
+    accounts = Accounts(tmp_path, port=1)
+    ran: list[list[str]] = []
+    outputs = iter([PERMISSION_ERROR, "planned", "applied"])
+
+    def run_once(name, args, extra_env, timeout):
+        ran.append(list(args))
+        return Step(name, list(args), 0 if len(ran) > 1 else 1, next(outputs), 1.0)
+
+    accounts._run_once = run_once
+    accounts._repair_lost_answer = lambda _step: True
+    accounts.run("staging: apply", ["make", "apply", "ENV=staging", "CONFIRM=staging"])
+    assert ran == [
+        ["make", "apply", "ENV=staging", "CONFIRM=staging"],
+        ["make", "plan", "ENV=staging"],  # the partial apply made the saved plan stale
+        ["make", "apply", "ENV=staging", "CONFIRM=staging"],
+    ]

@@ -28,13 +28,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tests.support.emulator import free_port
 from tests.support.terraform import place_overrides
 from tools.release.build import discover_services
+from tools.terraform.locks import held_lock, release
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -81,6 +81,13 @@ class Step:
 
     def __str__(self) -> str:
         return f"{self.name}: `{' '.join(self.args)}` -> {self.returncode}\n{self.output[-5000:]}"
+
+    @property
+    def applied_something(self) -> bool:
+        """Whether the step changed the state before it failed (its saved plan is then stale)."""
+        return bool(
+            re.search(r"(?m): (Creation|Modifications|Destruction) complete after ", self.output)
+        )
 
 
 class StepFailed(AssertionError):
@@ -202,6 +209,12 @@ class Accounts:
     ) -> Step:
         step = self._run_once(name, args, extra_env, timeout)
         if recover and step.returncode != 0 and self._repair_lost_answer(step):
+            if "apply" in args and step.applied_something:
+                # The saved plan is stale once the failed apply changed the state: plan again,
+                # as an operator would, then apply that.
+                plan = [("plan" if arg == "apply" else arg) for arg in args]
+                plan = [arg for arg in plan if not arg.startswith("CONFIRM=")]
+                self._run_once(f"{name} (plan again after a repair)", plan, extra_env, timeout)
             step = self._run_once(f"{name} (after a repair)", args, extra_env, timeout)
         if expect is not None and step.returncode != expect:
             raise StepFailed(f"expected exit {expect}\n{step}")
@@ -262,28 +275,17 @@ class Accounts:
         the retried conditional PutItem found the lock item the first attempt stored, and
         Terraform reported its own lock as held by someone else. Only a lock created after the
         step started is released, never one another operation holds."""
-        held = lock_in_error(step.output)
-        if held is None:
+        lock = held_lock(step.output)
+        if lock is None or lock.created < step.started_at - 1:
             return False
-        lock_id, bucket, key, created_at = held
-        if created_at < step.started_at - 1:
-            return False
-        account = bucket.split("-")[-2]
-        ddb = self.client("dynamodb", account)
-        ddb.delete_item(
-            TableName=f"{NAME_PREFIX}-tfstate-lock",
-            Key={"LockID": {"S": f"{bucket}/{key}"}},
-            ConditionExpression="contains(Info, :id)",
-            ExpressionAttributeValues={":id": {"S": lock_id}},
+        account = lock.bucket.split("-")[-2]
+        release(
+            lock,
+            f"{NAME_PREFIX}-tfstate-lock",
+            self.client("dynamodb", account),
+            self.client("s3", account),
         )
-        s3 = self.client("s3", account)
-        try:
-            body = s3.get_object(Bucket=bucket, Key=f"{key}.tflock")["Body"].read()
-            if lock_id in body.decode():
-                s3.delete_object(Bucket=bucket, Key=f"{key}.tflock")
-        except s3.exceptions.NoSuchKey:
-            pass
-        self._record_repair(step, f"released the state lock {lock_id} on {bucket}/{key}")
+        self._record_repair(step, f"released the state lock {lock.lock_id} on {lock.path}")
         return True
 
     def _delete_orphaned_alias(self, step: Step) -> bool:
@@ -410,18 +412,8 @@ class Accounts:
 
 def lock_in_error(output: str) -> tuple[str, str, str, float] | None:
     """(lock id, bucket, key, created epoch) of the lock a "state lock" error names."""
-    if "Error acquiring the state lock" not in output:
-        return None
-    fields = {
-        label: re.search(rf"(?m)^\W*{label}:[ \t]+(\S+(?: \S+)?)", output)
-        for label in ("ID", "Path", "Created")
-    }
-    if not all(fields.values()):
-        return None
-    lock_id = fields["ID"].group(1).split()[0]
-    bucket, key = fields["Path"].group(1).split()[0].split("/", 1)
-    created = datetime.fromisoformat(fields["Created"].group(1)[:26]).replace(tzinfo=UTC)
-    return lock_id, bucket, key, created.timestamp()
+    lock = held_lock(output)
+    return None if lock is None else (lock.lock_id, lock.bucket, lock.key, lock.created)
 
 
 def orphaned_alias(output: str) -> tuple[str, str] | None:

@@ -33,6 +33,7 @@ from typing import Any
 from tools.local import ministack
 from tools.ops.seed import seed
 from tools.release import build
+from tools.terraform.locks import held_lock, release
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_ROOT = REPO_ROOT / "terraform" / "environments" / "local"
@@ -231,9 +232,18 @@ class Stack:
 
     def apply(self) -> None:
         # Progress streams to the terminal; errors are kept to tell a conflict apart.
+        started = time.time()
         proc = self.terraform(
             "apply", "-auto-approve", "-no-color", "-parallelism=30", stderr=True, check=False
         )
+        lock = held_lock(proc.stderr)
+        if proc.returncode != 0 and lock is not None and lock.created >= started - 1:
+            # Our own lock, whose PutItem the emulator performed but answered too late.
+            self.say(f"releasing state lock {lock.lock_id}: this apply's own, its answer was lost")
+            release(lock, LOCK_TABLE, self.client("dynamodb"), self.client("s3"))
+            proc = self.terraform(
+                "apply", "-auto-approve", "-no-color", "-parallelism=30", stderr=True, check=False
+            )
         sys.stderr.write(proc.stderr)
         if proc.returncode == 0:
             return

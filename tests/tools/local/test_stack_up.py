@@ -7,6 +7,7 @@ orchestration only; the end-to-end tests run the real thing.
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,23 @@ ALIAS_CONFLICT = (
     "error StatusCode: 409, ResourceConflictException: Alias already exists: live\n"
 )
 MISSING_ROLE = "Error: creating Lambda Function: InvalidParameterValueException: no such role\n"
+
+
+def lock_error(created: datetime) -> str:
+    """What terraform prints when the lock's PutItem finds a lock (the emulator lost the answer
+    to the first attempt, or someone else holds it)."""
+    return (
+        "Error: Error acquiring the state lock\n\n"
+        "Error message: operation error DynamoDB: PutItem, https response error StatusCode: 400, "
+        "ConditionalCheckFailedException: The conditional request failed\n"
+        "Lock Info:\n"
+        "  ID:        9fc89623-d171-5186-6baf-27ae7b632831\n"
+        "  Path:      orders-local-tfstate/local/platform.tfstate\n"
+        "  Operation: OperationTypeApply\n"
+        "  Who:       root@vm\n"
+        "  Version:   1.11.4\n"
+        f"  Created:   {created.strftime('%Y-%m-%d %H:%M:%S.%f')} +0000 UTC\n"
+    )
 
 
 class RecordingStack(local_stack.Stack):
@@ -97,3 +115,40 @@ def test_any_other_apply_failure_keeps_the_stack_and_says_how_to_continue(
     assert not isinstance(raised.value, local_stack.EmulatorConflict)
     assert "stop" not in stack.calls
     assert "run `make up` again" in str(raised.value)
+
+
+@pytest.fixture
+def released(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(lock id, lock table) of every lock the stack releases."""
+    calls: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        local_stack, "release", lambda lock, table, *_clients: calls.append((lock.lock_id, table))
+    )
+    monkeypatch.setattr(RecordingStack, "client", lambda _self, service: service)
+    return calls
+
+
+def test_an_apply_that_finds_its_own_lock_releases_it_and_applies_again(
+    tmp_path: Path, released
+) -> None:
+    # Seen on the emulator: the lock's PutItem was performed, its answer lost, the retry found it.
+    own = lock_error(datetime.now(UTC) + timedelta(seconds=1))
+    stack = RecordingStack(tmp_path, [(1, own), (0, "")])
+
+    stack.up(smoke=False)
+
+    assert stack.calls.count("apply") == 2
+    assert released == [("9fc89623-d171-5186-6baf-27ae7b632831", local_stack.LOCK_TABLE)]
+    assert any("this apply's own" in line for line in stack.said)
+
+
+def test_a_lock_taken_before_the_apply_started_is_someone_elses_and_is_left_alone(
+    tmp_path: Path, released
+) -> None:
+    theirs = lock_error(datetime.now(UTC) - timedelta(minutes=5))
+    stack = RecordingStack(tmp_path, [(1, theirs)])
+
+    with pytest.raises(local_stack.StackError, match="errors are above"):
+        stack.up(smoke=False)
+
+    assert released == []
