@@ -20,60 +20,66 @@ locals {
   region = data.aws_region.current.name
   api    = ["ApiId", local.inventory.api.ApiId, "Stage", local.inventory.api.Stage]
 
-  # [title, metrics (CloudWatch dashboard metric arrays), stat]; laid out three to a row.
+  # { title, metrics (CloudWatch dashboard metric arrays), stat }, laid out three to a row.
+  # Objects, not lists: flatten() would flatten a list of lists all the way down.
   dashboard_widgets = concat(
     [
-      ["API requests", [concat(["AWS/ApiGateway", "Count"], local.api)], "Sum"],
-      ["API 4xx and 5xx", [concat(["AWS/ApiGateway", "4xx"], local.api), concat(["AWS/ApiGateway", "5xx"], local.api)], "Sum"],
-      ["API latency p50 / p99 (ms)", [
+      { title = "API requests", stat = "Sum", metrics = [concat(["AWS/ApiGateway", "Count"], local.api)] },
+      { title = "API 4xx and 5xx", stat = "Sum", metrics = [
+        concat(["AWS/ApiGateway", "4xx"], local.api),
+        concat(["AWS/ApiGateway", "5xx"], local.api),
+      ] },
+      { title = "API latency p50 / p99 (ms)", stat = "p99", metrics = [
         concat(["AWS/ApiGateway", "Latency"], local.api, [{ stat = "p50" }]),
         concat(["AWS/ApiGateway", "Latency"], local.api, [{ stat = "p99" }]),
-      ], "p99"],
-      ["Orders accepted, confirmed, rejected; notifications sent", [
+      ] },
+      { title = "Orders accepted, confirmed, rejected; notifications sent", stat = "Sum", metrics = [
         [local.business_namespace, "OrdersAccepted", "environment", var.environment, "service", "orders_api"],
         [local.business_namespace, "OrdersConfirmed", "environment", var.environment, "service", "order_processor"],
         [local.business_namespace, "OrdersRejected", "environment", var.environment, "service", "order_processor"],
         [local.business_namespace, "NotificationsSent", "environment", var.environment, "service", "notifier"],
-      ], "Sum"],
+      ] },
     ],
     flatten([for service, function in local.inventory.functions : [
-      ["${service}: invocations, errors, throttles", [
+      { title = "${service}: invocations, errors, throttles", stat = "Sum", metrics = [
         ["AWS/Lambda", "Invocations", "FunctionName", function],
         ["AWS/Lambda", "Errors", "FunctionName", function],
         ["AWS/Lambda", "Throttles", "FunctionName", function],
-      ], "Sum"],
-      ["${service}: duration p50 / p99 (ms)", [
+      ] },
+      { title = "${service}: duration p50 / p99 (ms)", stat = "p99", metrics = [
         ["AWS/Lambda", "Duration", "FunctionName", function, { stat = "p50" }],
         ["AWS/Lambda", "Duration", "FunctionName", function, { stat = "p99" }],
-      ], "p99"],
-      ["${service}: concurrent executions, cold starts", [
+      ] },
+      { title = "${service}: concurrent executions, cold starts", stat = "Maximum", metrics = [
         ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", function, { stat = "Maximum" }],
         [local.business_namespace, "ColdStart", "function_name", function, "service", service, { stat = "Sum" }],
-      ], "Maximum"],
+      ] },
     ]]),
     flatten([for queue, q in local.inventory.queues : [
-      ["${queue} queue and its DLQ: messages waiting", [
+      { title = "${queue} queue and its DLQ: messages waiting", stat = "Maximum", metrics = [
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.queue],
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.dlq],
-      ], "Maximum"],
-      ["${queue} queue: oldest message age (s)", [
+      ] },
+      { title = "${queue} queue: oldest message age (s)", stat = "Maximum", metrics = [
         ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q.queue],
-      ], "Maximum"],
+      ] },
     ]]),
     [
-      ["Table: consumed capacity", [
+      { title = "Table: consumed capacity", stat = "Sum", metrics = [
         ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", local.inventory.table],
         ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", local.inventory.table],
-      ], "Sum"],
-      ["Table: throttled reads and writes", [
+      ] },
+      { title = "Table: throttled reads and writes", stat = "Sum", metrics = [
         ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", local.inventory.table],
         ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", local.inventory.table],
-      ], "Sum"],
+      ] },
     ],
-    [for rule, bus in local.inventory.rules : ["Rule ${rule}: delivered, failed, to DLQ", [
-      for metric in ["Invocations", "FailedInvocations", "InvocationsSentToDlq"] :
-      concat(["AWS/Events", metric, "RuleName", rule], bus == "default" ? [] : ["EventBusName", bus])
-    ], "Sum"]],
+    [for rule, bus in local.inventory.rules : {
+      title = "Rule ${rule}: delivered, failed, to DLQ", stat = "Sum", metrics = [
+        for metric in ["Invocations", "FailedInvocations", "InvocationsSentToDlq"] :
+        concat(["AWS/Events", metric, "RuleName", rule], bus == "default" ? [] : ["EventBusName", bus])
+      ]
+    }],
   )
 
   dashboard_body = jsonencode({
@@ -85,9 +91,9 @@ locals {
         width  = 8
         height = 6
         properties = {
-          title   = widget[0]
-          metrics = widget[1]
-          stat    = widget[2]
+          title   = widget.title
+          metrics = widget.metrics
+          stat    = widget.stat
           period  = 60
           region  = local.region
           view    = "timeSeries"
