@@ -266,9 +266,56 @@ data "aws_iam_policy_document" "deploy" {
     sid = "Alarms"
     actions = [
       "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
-      "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource",
+      "cloudwatch:PutCompositeAlarm", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource",
+      "cloudwatch:UntagResource",
     ]
     resources = ["${local.arn.cloudwatch}:alarm:${local.stack_name[each.key]}-*"]
+  }
+
+  statement {
+    sid       = "Dashboard"
+    actions   = ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard"]
+    resources = ["arn:${local.partition}:cloudwatch::${var.account_id}:dashboard/${local.stack_name[each.key]}*"]
+  }
+
+  statement {
+    sid       = "CreateAlarmTopicKey"
+    actions   = ["kms:CreateKey", "kms:TagResource"]
+    resources = ["*"] # a key id is random: creating one is allowed only with this environment's tag
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/platform:environment"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid = "ManageAlarmTopicKey"
+    actions = [
+      "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion",
+      "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+    ]
+    resources = ["arn:${local.partition}:kms:${var.region}:${var.account_id}:key/*"]
+    # Key ids are random: only keys carrying this environment's tag.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/platform:environment"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid     = "AlarmTopicKeyAlias"
+    actions = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+    # An alias call is authorised on the alias and on its key (ManageAlarmTopicKey, by tag).
+    resources = ["arn:${local.partition}:kms:${var.region}:${var.account_id}:alias/${local.stack_name[each.key]}-*"]
+  }
+
+  statement {
+    sid       = "ListKeyAliases"
+    actions   = ["kms:ListAliases"]
+    resources = ["*"] # a List action without resource-level permissions
   }
 
   statement {

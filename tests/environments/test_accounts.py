@@ -188,6 +188,8 @@ ALARM_DELIVERY_TYPES = {
 
 def _has_action(change: dict, field: str) -> bool:
     """A known action, or one known after apply (the topic the same plan creates)."""
+    if change["after_unknown"].get(field) is True:  # a set: unknown as a whole
+        return True
     after = change["after"].get(field) or []
     unknown = change["after_unknown"].get(field) or [False] * len(after)
     return len(after) > 0 and all(a or u for a, u in zip(after, unknown, strict=True))
@@ -396,7 +398,8 @@ def test_the_deploy_role_may_manage_every_resource_of_its_environment_by_name(sc
         allows += [(services, _iam_pattern(r)) for r in resources if r != "*"]
     uncovered = []
     for resource in managed_resources(scenario.accounts.state(env)):
-        arn = resource["values"].get("arn")
+        values = resource["values"]
+        arn = values.get("arn") or values.get("dashboard_arn")
         if not isinstance(arn, str):
             continue
         service = arn.split(":")[2]
