@@ -8,6 +8,10 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
 
 
+# Invoking a function version waits for its cold start and its work, not just an API answer.
+READ_TIMEOUT_SECONDS = {"lambda": 30}
+
+
 def new_client(service: str) -> BaseClient:
     import boto3
     from botocore.config import Config
@@ -16,7 +20,7 @@ def new_client(service: str) -> BaseClient:
     config = Config(
         retries={"mode": "standard", "max_attempts": 3},
         connect_timeout=2,
-        read_timeout=5,
+        read_timeout=READ_TIMEOUT_SECONDS.get(service, 5),
         tcp_keepalive=True,
     )
     return boto3.client(service, config=config)

@@ -28,6 +28,7 @@ Handler = Callable[[dict[str, Any], Any], Any]
 class EventSource(StrEnum):
     HTTP_API = "an API Gateway HTTP API request (payload format 2.0)"
     SQS = "an SQS batch (Records with eventSource aws:sqs)"
+    CODEDEPLOY_HOOK = "a CodeDeploy lifecycle hook (DeploymentId, LifecycleEventHookExecutionId)"
 
 
 class WrongEventSource(ValueError):
@@ -59,6 +60,11 @@ def is_a(source: EventSource, event: Any) -> bool:
     if source is EventSource.HTTP_API:
         context = event.get("requestContext")
         return event.get("version") == "2.0" and isinstance(context, Mapping) and "http" in context
+    if source is EventSource.CODEDEPLOY_HOOK:
+        return all(
+            isinstance(event.get(key), str) and event[key]
+            for key in ("DeploymentId", "LifecycleEventHookExecutionId")
+        )
     records = event.get("Records")
     return isinstance(records, list) and all(
         isinstance(r, Mapping) and r.get("eventSource") == "aws:sqs" for r in records

@@ -100,3 +100,36 @@ class Mailer(Protocol):
     def send(self, recipient: str, message: NotificationMessage) -> str:
         """Send one message; returns the provider's message id. Raises Unavailable."""
         ...
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What a function answered: its payload (JSON-decoded when it is JSON) and, when it
+    raised, Lambda's FunctionError ("Unhandled") with the error message."""
+
+    payload: object
+    function_error: str | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentTarget:
+    """The function version a deployment shifts traffic to."""
+
+    function_name: str
+    version: str
+
+
+class VersionInvoker(Protocol):
+    def invoke(self, function_name: str, version: str, event: Mapping[str, object]) -> Invocation:
+        """Invoke exactly that version, synchronously; Unavailable if Lambda cannot be asked."""
+        ...
+
+
+class DeploymentHooks(Protocol):
+    def target_of(self, deployment_id: str) -> DeploymentTarget:
+        """The function and version the deployment shifts to (from its AppSpec)."""
+        ...
+
+    def report(self, deployment_id: str, execution_id: str, succeeded: bool) -> None:
+        """Tell CodeDeploy the hook's verdict: Succeeded lets traffic shift, Failed rolls back."""
+        ...

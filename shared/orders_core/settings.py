@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class ConfigurationError(RuntimeError):
@@ -20,6 +21,8 @@ class Settings:
     event_source: str
     notification_sender: str | None
     idempotency_ttl_seconds: int
+    # The pre-traffic hook: which smoke checks each function it may test takes, by name.
+    smoke_checks: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -34,6 +37,7 @@ class Settings:
             event_source=env.get("EVENT_SOURCE", "orders"),
             notification_sender=env.get("NOTIFICATION_SENDER"),
             idempotency_ttl_seconds=int(ttl),
+            smoke_checks=_smoke_checks(env.get("SMOKE_CHECKS", "{}")),
         )
 
     def require(self, name: str) -> str:
@@ -45,3 +49,17 @@ class Settings:
                 "the platform stack (terraform/stack) sets it for every function that needs it"
             )
         return value
+
+
+def _smoke_checks(text: str) -> dict[str, str]:
+    try:
+        checks = json.loads(text)
+    except ValueError:
+        checks = None
+    if not isinstance(checks, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in checks.items()
+    ):
+        raise ConfigurationError(
+            f"SMOKE_CHECKS={text[:200]!r}: give a JSON object of function name to check kind"
+        )
+    return checks

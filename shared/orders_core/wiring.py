@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from orders_core.adapters.deploys import CodeDeployHooks, LambdaVersionInvoker
 from orders_core.adapters.events import EventBridgePublisher
 from orders_core.adapters.mail import SesMailer
 from orders_core.adapters.queue import SqsOrderQueue
@@ -60,6 +61,16 @@ class Wiring:
     @cached_property
     def mailer(self) -> SesMailer:
         return SesMailer(self.settings.require("notification_sender"), self.client("sesv2"))
+
+    @cached_property
+    def deploy_hooks(self) -> CodeDeployHooks:
+        """The pre-traffic hook's deployments."""
+        return CodeDeployHooks(self.client("codedeploy"))
+
+    @cached_property
+    def invoker(self) -> LambdaVersionInvoker:
+        """The pre-traffic hook's way to the versions it tests."""
+        return LambdaVersionInvoker(self.client("lambda"))
 
     @cached_property
     def idempotency_store(self) -> Any:

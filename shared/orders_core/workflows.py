@@ -5,11 +5,12 @@ The handlers wire real adapters in; the unit tests wire fakes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from orders_core import smoke
 from orders_core.domain import (
     Notification,
     NotificationStatus,
@@ -24,6 +25,8 @@ from orders_core.domain import (
 )
 from orders_core.ports import (
     CustomerDirectory,
+    DeploymentHooks,
+    DeploymentTarget,
     EventPublisher,
     Mailer,
     NotificationLog,
@@ -31,6 +34,7 @@ from orders_core.ports import (
     OrderRepository,
     ReservationResult,
     Unavailable,
+    VersionInvoker,
 )
 
 Clock = Callable[[], datetime]
@@ -137,3 +141,53 @@ def notify_customer(
     )
     notifications.record(notification)
     return notification
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    check: str
+    problem: str | None  # None: passed
+
+
+@dataclass(frozen=True)
+class SmokeReport:
+    target: DeploymentTarget | None
+    results: tuple[SmokeResult, ...]
+    error: str | None = None  # why the checks could not run at all
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None and all(r.problem is None for r in self.results)
+
+
+def smoke_test_deployment(
+    deployment_id: str,
+    execution_id: str,
+    hooks: DeploymentHooks,
+    invoker: VersionInvoker,
+    check_kinds: Mapping[str, str],
+) -> SmokeReport:
+    """CodeDeploy's BeforeAllowTraffic hook: invoke the version the deployment shifts to with
+    the synthetic requests of its kind (orders_core.smoke) and report Succeeded only if every
+    one was answered as expected. Whatever goes wrong, a verdict is reported: a hook that
+    never answers holds the deployment for an hour."""
+    target = None
+    results: list[SmokeResult] = []
+    error = None
+    try:
+        target = hooks.target_of(deployment_id)
+        kind = check_kinds.get(target.function_name)
+        if kind is None:
+            error = (
+                f"no smoke checks are configured for {target.function_name} "
+                f"(SMOKE_CHECKS names {', '.join(sorted(check_kinds)) or 'no function'})"
+            )
+        else:
+            for check in smoke.checks_for(kind):
+                answer = invoker.invoke(target.function_name, target.version, check.event)
+                results.append(SmokeResult(check.name, check.problem(answer)))
+    except Exception as failure:  # any failure is a Failed verdict, and reported
+        error = f"{type(failure).__name__}: {failure}"
+    report = SmokeReport(target, tuple(results), error)
+    hooks.report(deployment_id, execution_id, report.succeeded)
+    return report

@@ -17,7 +17,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.emulator import aws_client
-from tests.support.terraform import applied_example
+from tests.support.terraform import (
+    TerraformRoot,
+    applied_example,
+    copy_module_tree,
+    run_terraform,
+)
 
 pytestmark = pytest.mark.emulator
 
@@ -152,3 +157,145 @@ def test_function_alias_role_logs_and_sqs_mapping(tmp_path, emulator_env):
         # points at (AWS keeps the alias ARN), so the target reads <function>:<alias version>,
         # not $LATEST; terraform test asserts that the alias ARN is what the module sends.
         assert mapping["FunctionArn"] == f"{out['function_arn']}:{alias['FunctionVersion']}"
+
+
+def _statements(iam, role_name: str, policy_name: str) -> dict[str, tuple[set[str], set[str]]]:
+    document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(document)
+    found = {}
+    for statement in document["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions, resources = statement["Action"], statement["Resource"]
+        found[statement["Sid"]] = (
+            {actions} if isinstance(actions, str) else set(actions),
+            {resources} if isinstance(resources, str) else set(resources),
+        )
+    return found
+
+
+def test_deployment_creates_the_codedeploy_application_group_and_role_and_leaves_the_alias(
+    tmp_path, emulator_env
+):
+    """examples/deployment on moto: the CodeDeploy application (Lambda), the deployment group
+    (canary, rollback on failure and on alarm, blue/green with traffic control) and its service
+    role read back; a new version is published but the alias stays where it was, and once
+    CodeDeploy has moved it (done here by hand: moto runs no deployment), Terraform leaves it.
+
+    moto answers alarmConfiguration as {} and cannot update or delete a group or delete an
+    application: the alarms are asserted by terraform test, the new version is applied to the
+    function alone, and the group and application leave the state before the destroy.
+    """
+    zip_path, code_hash = _build_zip(tmp_path)
+    module_dir = copy_module_tree("lambda", tmp_path)
+    root = TerraformRoot(module_dir / "examples" / "deployment", dict(emulator_env))
+    variables = {"filename": str(zip_path), "source_code_hash": code_hash}
+    root.init()
+    root.apply(variables)
+    try:
+        out = root.outputs()
+        name, deployment = out["function_name"], out["deployment"]
+        codedeploy = aws_client("codedeploy", emulator_env)
+        application = codedeploy.get_application(applicationName=deployment["application_name"])
+        assert application["application"]["computePlatform"] == "Lambda"
+        group = codedeploy.get_deployment_group(
+            applicationName=name, deploymentGroupName=deployment["deployment_group_name"]
+        )["deploymentGroupInfo"]
+        assert group["deploymentConfigName"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+        assert group["deploymentStyle"] == {
+            "deploymentType": "BLUE_GREEN",
+            "deploymentOption": "WITH_TRAFFIC_CONTROL",
+        }
+        assert group["autoRollbackConfiguration"]["enabled"] is True
+        assert set(group["autoRollbackConfiguration"]["events"]) == {
+            "DEPLOYMENT_FAILURE",
+            "DEPLOYMENT_STOP_ON_ALARM",
+        }
+        assert set(deployment["alarm_names"]) == {
+            f"{name}-error-rate",
+            f"{name}-throttles",
+            f"{name}-duration-p99",
+            "example-canary-unhealthy",
+        }
+
+        iam = aws_client("iam", emulator_env)
+        role_name = group["serviceRoleArn"].rsplit("/", 1)[1]
+        assert role_name == f"{name}-codedeploy"
+        (assume,) = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"][
+            "Statement"
+        ]
+        assert assume["Principal"] == {"Service": "codedeploy.amazonaws.com"}
+        function_arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{name}"
+        alarm_arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:"
+        assert _statements(iam, role_name, f"{role_name}-permissions") == {
+            "ShiftTheAlias": (
+                {"lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"},
+                {function_arn, f"{function_arn}:live"},
+            ),
+            "WatchTheAlarms": (
+                {"cloudwatch:DescribeAlarms"},
+                {alarm_arn + alarm for alarm in deployment["alarm_names"]},
+            ),
+            "RunThePreTrafficHook": (
+                {"lambda:InvokeFunction"},
+                {out["hook_function_arn"], f"{out['hook_function_arn']}:*"},
+            ),
+        }
+
+        # New code: Terraform publishes version 2 and leaves the alias on 1 for CodeDeploy.
+        lam = aws_client("lambda", emulator_env)
+        assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1"
+        changed_zip = tmp_path / "v2" / "function.zip"
+        changed_zip.parent.mkdir()
+        with zipfile.ZipFile(changed_zip, "w") as archive:
+            archive.writestr("app.py", HANDLER + "\n# v2\n")
+        changed_hash = base64.b64encode(hashlib.sha256(changed_zip.read_bytes()).digest()).decode()
+        # Only the function: moto forgot the group's alarms and cannot update a group.
+        run_terraform(
+            [
+                "apply",
+                "-auto-approve",
+                "-no-color",
+                "-target=module.function.aws_lambda_function.this",
+                "-var",
+                f"filename={changed_zip}",
+                "-var",
+                f"source_code_hash={changed_hash}",
+            ],
+            root.directory,
+            root.env,
+        )
+        assert root.outputs()["function_version"] == "2"
+        assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1"
+
+        # CodeDeploy's last step moves the alias; Terraform's next plan leaves it there.
+        lam.update_alias(FunctionName=name, Name="live", FunctionVersion="2")
+        plan = tmp_path / "after-deploy.tfplan"
+        run_terraform(
+            [
+                "plan",
+                "-no-color",
+                f"-out={plan}",
+                "-var",
+                f"filename={changed_zip}",
+                "-var",
+                f"source_code_hash={changed_hash}",
+            ],
+            root.directory,
+            root.env,
+        )
+        shown = json.loads(
+            run_terraform(["show", "-json", str(plan)], root.directory, root.env).stdout
+        )
+        changed = {
+            c["address"] for c in shown["resource_changes"] if c["change"]["actions"] != ["no-op"]
+        }
+        # moto forgets the group's alarm configuration, so the group alone may show a change.
+        assert changed <= {"module.function.aws_codedeploy_deployment_group.this[0]"}, changed
+    finally:
+        for address in (
+            "module.function.aws_codedeploy_deployment_group.this[0]",
+            "module.function.aws_codedeploy_app.this[0]",
+        ):
+            run_terraform(["state", "rm", address], root.directory, root.env, check=False)
+        root.destroy(variables)

@@ -29,6 +29,9 @@ locals {
     s3_read             = ["s3:GetObject", "s3:GetObjectVersion"]
     kms_decrypt         = ["kms:Decrypt", "kms:GenerateDataKey"]
     sns_publish         = ["sns:Publish"]
+    lambda_invoke       = ["lambda:InvokeFunction"]
+    # A CodeDeploy lifecycle hook: read its deployment, report its result.
+    codedeploy_hook = ["codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"]
   }
 
   # What the role needs to deliver to a destination, by the service in its ARN.
@@ -213,18 +216,48 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
 }
 
+# Without a deployment, Terraform moves the alias to every version it publishes.
 resource "aws_lambda_alias" "this" {
+  count = local.deployed ? 0 : 1
+
   name             = var.alias_name
   description      = "Published version that callers and event sources invoke."
   function_name    = aws_lambda_function.this.function_name
   function_version = aws_lambda_function.this.version
 }
 
+# With a deployment (deployment.tf), Terraform creates the alias on the first version and then
+# leaves it to CodeDeploy, which shifts traffic to the versions Terraform publishes: a plan after
+# a deployment stays empty.
+resource "aws_lambda_alias" "deployed" {
+  count = local.deployed ? 1 : 0
+
+  name             = var.alias_name
+  description      = "Published version that callers and event sources invoke; moved by CodeDeploy."
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+
+  lifecycle {
+    ignore_changes = [function_version, routing_config]
+  }
+}
+
+# Before the deployment option the alias was a single resource.
+moved {
+  from = aws_lambda_alias.this
+  to   = aws_lambda_alias.this[0]
+}
+
+locals {
+  # Exactly one of the two exists.
+  alias = one(concat(aws_lambda_alias.this, aws_lambda_alias.deployed))
+}
+
 resource "aws_lambda_provisioned_concurrency_config" "this" {
   count = var.provisioned_concurrent_executions > 0 ? 1 : 0
 
-  function_name                     = aws_lambda_alias.this.function_name
-  qualifier                         = aws_lambda_alias.this.name
+  function_name                     = local.alias.function_name
+  qualifier                         = local.alias.name
   provisioned_concurrent_executions = var.provisioned_concurrent_executions
 }
 
@@ -232,7 +265,7 @@ resource "aws_lambda_event_source_mapping" "this" {
   for_each = var.event_sources
 
   # The alias, so the live version and its provisioned concurrency handle the records.
-  function_name    = aws_lambda_alias.this.arn
+  function_name    = local.alias.arn
   event_source_arn = each.value.event_source_arn
   enabled          = each.value.enabled
 
@@ -283,8 +316,8 @@ resource "aws_lambda_event_source_mapping" "this" {
 resource "aws_lambda_function_event_invoke_config" "this" {
   count = var.async_invocation == null ? 0 : 1
 
-  function_name                = aws_lambda_alias.this.function_name
-  qualifier                    = aws_lambda_alias.this.name
+  function_name                = local.alias.function_name
+  qualifier                    = local.alias.name
   maximum_retry_attempts       = var.async_invocation.maximum_retry_attempts
   maximum_event_age_in_seconds = var.async_invocation.maximum_event_age_in_seconds
 

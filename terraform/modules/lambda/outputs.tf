@@ -9,7 +9,7 @@ output "function_arn" {
 }
 
 output "function_version" {
-  description = "Version published by the last apply, the one the alias points at."
+  description = "Version published by the last apply. Without a deployment the alias points at it; with one, CodeDeploy moves the alias to it (make deploy)."
   value       = aws_lambda_function.this.version
 }
 
@@ -25,17 +25,17 @@ output "invoke_arn" {
 
 output "alias_name" {
   description = "Name of the alias."
-  value       = aws_lambda_alias.this.name
+  value       = local.alias.name
 }
 
 output "alias_arn" {
   description = "ARN of the alias: what callers, EventBridge targets and lambda permissions should name."
-  value       = aws_lambda_alias.this.arn
+  value       = local.alias.arn
 }
 
 output "alias_invoke_arn" {
   description = "Invoke ARN of the alias, for API Gateway (http-api) integrations."
-  value       = aws_lambda_alias.this.invoke_arn
+  value       = local.alias.invoke_arn
 }
 
 output "role_name" {
@@ -87,12 +87,16 @@ output "alarm_arns" {
 
 output "alarm_names" {
   description = "Name of each alarm of the function by kind (as alarm_arns): what a composite alarm or a deployment refers to."
-  value = merge(
-    { for kind, alarm in {
-      error_rate   = aws_cloudwatch_metric_alarm.error_rate
-      throttles    = aws_cloudwatch_metric_alarm.throttles
-      duration_p99 = aws_cloudwatch_metric_alarm.duration_p99
-    } : kind => alarm[0].alarm_name if length(alarm) > 0 },
-    { for key, alarm in aws_cloudwatch_metric_alarm.iterator_age : "iterator_age_${key}" => alarm.alarm_name },
-  )
+  value       = local.alarm_names
+}
+
+output "deployment" {
+  description = "Where CodeDeploy deploys this function (null without a deployment): application and deployment group names, the deployment configuration, the alarms that stop a deployment, and the pre-traffic hook function's name (or null). What make deploy reads."
+  value = local.deployed ? {
+    application_name       = aws_codedeploy_app.this[0].name
+    deployment_group_name  = aws_codedeploy_deployment_group.this[0].deployment_group_name
+    deployment_config_name = local.deployment_config_name
+    alarm_names            = local.deployment_alarm_names
+    pre_traffic_hook       = local.pre_traffic_hook == null ? null : element(split(":", local.pre_traffic_hook), 6)
+  } : null
 }

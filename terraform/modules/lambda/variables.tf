@@ -299,7 +299,7 @@ variable "permissions_boundary_arn" {
 }
 
 variable "accesses" {
-  description = "What the function may do: a list of { type, resources }, each one policy statement with the exact actions of its type on exactly those ARNs. Types: dynamodb_read, dynamodb_write, dynamodb_read_write (table and index ARNs), sqs_send (queue), events_put (event bus), ses_send (SES identity or configuration set), s3_read (object ARNs, e.g. arn:aws:s3:::bucket/prefix/*), kms_decrypt (key), sns_publish (topic)."
+  description = "What the function may do: a list of { type, resources }, each one policy statement with the exact actions of its type on exactly those ARNs. Types: dynamodb_read, dynamodb_write, dynamodb_read_write (table and index ARNs), sqs_send (queue), events_put (event bus), ses_send (SES identity or configuration set), s3_read (object ARNs, e.g. arn:aws:s3:::bucket/prefix/*), kms_decrypt (key), sns_publish (topic), lambda_invoke (functions, versions: arn:...:function:<name>:*), codedeploy_hook (deployment groups: what a CodeDeploy lifecycle hook needs to read its deployment and report its result)."
   type = list(object({
     type      = string
     resources = list(string)
@@ -307,8 +307,8 @@ variable "accesses" {
   default = []
 
   validation {
-    condition     = alltrue([for a in var.accesses : contains(["dynamodb_read", "dynamodb_write", "dynamodb_read_write", "sqs_send", "events_put", "ses_send", "s3_read", "kms_decrypt", "sns_publish"], a.type)])
-    error_message = "accesses[*].type must be one of dynamodb_read, dynamodb_write, dynamodb_read_write, sqs_send, events_put, ses_send, s3_read, kms_decrypt, sns_publish."
+    condition     = alltrue([for a in var.accesses : contains(["dynamodb_read", "dynamodb_write", "dynamodb_read_write", "sqs_send", "events_put", "ses_send", "s3_read", "kms_decrypt", "sns_publish", "lambda_invoke", "codedeploy_hook"], a.type)])
+    error_message = "accesses[*].type must be one of dynamodb_read, dynamodb_write, dynamodb_read_write, sqs_send, events_put, ses_send, s3_read, kms_decrypt, sns_publish, lambda_invoke, codedeploy_hook."
   }
 
   validation {
@@ -319,9 +319,10 @@ variable "accesses" {
   validation {
     condition = alltrue([for a in var.accesses : alltrue([for r in a.resources : try(split(":", r)[2], "") == lookup({
       dynamodb_read = "dynamodb", dynamodb_write = "dynamodb", dynamodb_read_write = "dynamodb", sqs_send = "sqs",
-      events_put    = "events", ses_send = "ses", s3_read = "s3", kms_decrypt = "kms", sns_publish = "sns"
+      events_put    = "events", ses_send = "ses", s3_read = "s3", kms_decrypt = "kms", sns_publish = "sns",
+      lambda_invoke = "lambda", codedeploy_hook = "codedeploy"
     }, a.type, "")])])
-    error_message = "accesses[*].resources must be ARNs of the type's service: dynamodb_* -> dynamodb, sqs_send -> sqs, events_put -> events, ses_send -> ses, s3_read -> s3, kms_decrypt -> kms, sns_publish -> sns."
+    error_message = "accesses[*].resources must be ARNs of the type's service: dynamodb_* -> dynamodb, sqs_send -> sqs, events_put -> events, ses_send -> ses, s3_read -> s3, kms_decrypt -> kms, sns_publish -> sns, lambda_invoke -> lambda, codedeploy_hook -> codedeploy."
   }
 }
 
@@ -497,5 +498,67 @@ variable "alarms" {
   validation {
     condition     = alltrue([for a in concat(var.alarms.alarm_actions, var.alarms.ok_actions) : can(regex("^arn:aws[a-z-]*:sns:", a))])
     error_message = "alarms actions must be SNS topic ARNs."
+  }
+}
+
+variable "deployment" {
+  description = "Safe deploys by CodeDeploy (null: Terraform moves the alias to every version it publishes). With it, Terraform creates the alias once and publishes versions, and a CodeDeploy deployment (make deploy) shifts the alias to a new version: config is AllAtOnce, one of CodeDeploy's predefined Lambda configurations without its prefix (Canary10Percent5Minutes, Canary10Percent10Minutes, Canary10Percent15Minutes, Canary10Percent30Minutes, Linear10PercentEvery1Minute, Linear10PercentEvery2Minutes, Linear10PercentEvery3Minutes, Linear10PercentEvery10Minutes), or Custom with custom = { type = canary|linear, percentage, interval_minutes } for a configuration the module creates. The deployment stops and rolls back when one of its alarms fires: the function's own (watch_function_alarms, default true) plus alarm_names (e.g. the environment's composite alarm; at most 10 in all), or when pre_traffic_hook_arn (a function's unqualified ARN, run before any traffic shifts) reports Failed."
+  type = object({
+    config = optional(string, "AllAtOnce")
+    custom = optional(object({
+      type             = string
+      percentage       = number
+      interval_minutes = number
+    }))
+    alarm_names           = optional(list(string), [])
+    watch_function_alarms = optional(bool, true)
+    pre_traffic_hook_arn  = optional(string)
+  })
+  default = null
+
+  validation {
+    condition = var.deployment == null ? true : contains([
+      "AllAtOnce", "Canary10Percent5Minutes", "Canary10Percent10Minutes", "Canary10Percent15Minutes",
+      "Canary10Percent30Minutes", "Linear10PercentEvery1Minute", "Linear10PercentEvery2Minutes",
+      "Linear10PercentEvery3Minutes", "Linear10PercentEvery10Minutes", "Custom",
+    ], var.deployment.config)
+    error_message = "deployment.config must be AllAtOnce, a CodeDeploy predefined Lambda configuration without its CodeDeployDefault.Lambda prefix (Canary10Percent5Minutes, Canary10Percent10Minutes, Canary10Percent15Minutes, Canary10Percent30Minutes, Linear10PercentEvery1Minute, Linear10PercentEvery2Minutes, Linear10PercentEvery3Minutes, Linear10PercentEvery10Minutes), or Custom."
+  }
+
+  validation {
+    condition     = var.deployment == null ? true : (var.deployment.config == "Custom") == (var.deployment.custom != null)
+    error_message = "deployment.custom (type, percentage, interval_minutes) is required with config = \"Custom\" and only then."
+  }
+
+  validation {
+    condition = try(var.deployment.custom, null) == null ? true : (
+      contains(["canary", "linear"], var.deployment.custom.type)
+      && var.deployment.custom.percentage >= 1 && var.deployment.custom.percentage <= 99 && floor(var.deployment.custom.percentage) == var.deployment.custom.percentage
+      && var.deployment.custom.interval_minutes >= 1 && floor(var.deployment.custom.interval_minutes) == var.deployment.custom.interval_minutes
+    )
+    error_message = "deployment.custom: type must be canary (percentage first, the rest after interval_minutes) or linear (percentage more every interval_minutes); percentage a whole number from 1 to 99; interval_minutes a whole number of at least 1."
+  }
+
+  validation {
+    condition     = var.deployment == null ? true : alltrue([for name in var.deployment.alarm_names : length(name) >= 1 && length(name) <= 255])
+    error_message = "deployment.alarm_names must be CloudWatch alarm names (1-255 characters), not ARNs."
+  }
+
+  validation {
+    condition = var.deployment == null ? true : length(distinct(concat(
+      var.deployment.watch_function_alarms && var.alarms.enabled ? concat(["error_rate", "throttles", "duration_p99"], [for k, s in var.event_sources : k if s.type == "dynamodb_stream"]) : [],
+      var.deployment.alarm_names,
+    ))) <= 10
+    error_message = "a CodeDeploy deployment group watches at most 10 alarms: the function's own (3, plus one per stream source, with watch_function_alarms) and deployment.alarm_names together. Pass a composite alarm instead of many."
+  }
+
+  validation {
+    condition     = try(var.deployment.pre_traffic_hook_arn, null) == null ? true : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}$", var.deployment.pre_traffic_hook_arn))
+    error_message = "deployment.pre_traffic_hook_arn must be the unqualified ARN of a Lambda function (arn:...:function:<name>, no version or alias)."
+  }
+
+  validation {
+    condition     = var.deployment == null ? true : length("${var.function_name}-codedeploy") <= 64
+    error_message = "with a deployment, the service role is <function_name>-codedeploy, which must fit IAM's 64 characters: use a function_name of at most 53 characters."
   }
 }

@@ -90,7 +90,7 @@ run "secure_defaults" {
     error_message = "no KMS key and no layers by default"
   }
   assert {
-    condition     = aws_lambda_alias.this.name == "live" && aws_lambda_alias.this.function_version == "3"
+    condition     = aws_lambda_alias.this[0].name == "live" && aws_lambda_alias.this[0].function_version == "3" && length(aws_lambda_alias.deployed) == 0
     error_message = "the live alias points at the published version, not $LATEST"
   }
   assert {
@@ -520,7 +520,7 @@ run "options_are_passed_through" {
     error_message = "log levels are passed through"
   }
   assert {
-    condition     = aws_lambda_alias.this.name == "prod" && aws_iam_role.this.name == "orders-api-exec" && aws_iam_role.this.permissions_boundary == var.permissions_boundary_arn
+    condition     = aws_lambda_alias.this[0].name == "prod" && aws_iam_role.this.name == "orders-api-exec" && aws_iam_role.this.permissions_boundary == var.permissions_boundary_arn
     error_message = "alias name, role name and permissions boundary are passed through"
   }
   assert {
@@ -1144,4 +1144,274 @@ run "rejects_alarm_actions_that_are_not_topics" {
     alarms = { alarm_actions = ["arn:aws:sqs:eu-west-1:123456789012:q"] }
   }
   expect_failures = [var.alarms]
+}
+
+# --- deployment (CodeDeploy) -------------------------------------------------------------
+
+run "without_a_deployment_terraform_moves_the_alias_and_creates_no_codedeploy" {
+  command = plan
+
+  assert {
+    condition     = length(aws_codedeploy_app.this) + length(aws_codedeploy_deployment_group.this) + length(aws_iam_role.codedeploy) + length(aws_codedeploy_deployment_config.custom) == 0
+    error_message = "no CodeDeploy application, group, configuration or role without a deployment"
+  }
+  assert {
+    condition     = output.deployment == null && output.alias_arn == "arn:aws:lambda:eu-west-1:123456789012:function:orders-api:live"
+    error_message = "the deployment output is null and the alias is Terraform's"
+  }
+}
+
+run "canary_deployment_leaves_the_alias_to_codedeploy" {
+  command = plan
+
+  variables {
+    provisioned_concurrent_executions = 2
+    deployment = {
+      config               = "Canary10Percent5Minutes"
+      alarm_names          = ["orders-prod-unhealthy"]
+      pre_traffic_hook_arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders-prod-pre-traffic-hook"
+    }
+    event_sources = {
+      orders = { type = "sqs", event_source_arn = "arn:aws:sqs:eu-west-1:123456789012:orders" }
+    }
+  }
+
+  assert {
+    condition     = length(aws_lambda_alias.this) == 0 && aws_lambda_alias.deployed[0].name == "live" && aws_lambda_alias.deployed[0].function_version == "3"
+    error_message = "the alias is created on the first published version, by the resource that ignores later versions"
+  }
+  assert {
+    condition     = aws_lambda_provisioned_concurrency_config.this[0].qualifier == "live" && aws_lambda_event_source_mapping.this["orders"].function_name == "arn:aws:lambda:eu-west-1:123456789012:function:orders-api:live"
+    error_message = "provisioned concurrency and event sources still point at the alias"
+  }
+  assert {
+    condition     = aws_codedeploy_app.this[0].name == "orders-api" && aws_codedeploy_app.this[0].compute_platform == "Lambda"
+    error_message = "one CodeDeploy application per function, compute platform Lambda"
+  }
+  assert {
+    condition     = aws_codedeploy_deployment_group.this[0].deployment_group_name == "live" && aws_codedeploy_deployment_group.this[0].deployment_config_name == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+    error_message = "the group is named after the alias and uses the predefined canary"
+  }
+  assert {
+    condition     = aws_codedeploy_deployment_group.this[0].deployment_style[0].deployment_type == "BLUE_GREEN" && aws_codedeploy_deployment_group.this[0].deployment_style[0].deployment_option == "WITH_TRAFFIC_CONTROL"
+    error_message = "Lambda deployments are blue/green with traffic control"
+  }
+  assert {
+    condition     = aws_codedeploy_deployment_group.this[0].auto_rollback_configuration[0].enabled && toset(aws_codedeploy_deployment_group.this[0].auto_rollback_configuration[0].events) == toset(["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"])
+    error_message = "a failed or alarmed deployment rolls back by itself"
+  }
+  assert {
+    condition     = aws_codedeploy_deployment_group.this[0].alarm_configuration[0].enabled && !aws_codedeploy_deployment_group.this[0].alarm_configuration[0].ignore_poll_alarm_failure && toset(aws_codedeploy_deployment_group.this[0].alarm_configuration[0].alarms) == toset(["orders-api-error-rate", "orders-api-throttles", "orders-api-duration-p99", "orders-prod-unhealthy"])
+    error_message = "the function's own alarms and the composite passed in stop the deployment"
+  }
+  assert {
+    condition     = aws_codedeploy_deployment_group.this[0].service_role_arn == aws_iam_role.codedeploy[0].arn && aws_iam_role.codedeploy[0].name == "orders-api-codedeploy"
+    error_message = "the group deploys with its own service role"
+  }
+  assert {
+    condition     = one(data.aws_iam_policy_document.codedeploy_assume_role[0].statement[0].principals).identifiers == toset(["codedeploy.amazonaws.com"])
+    error_message = "only CodeDeploy may assume the service role"
+  }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.codedeploy[0].statement :
+      s.sid == "ShiftTheAlias"
+      && s.actions == toset(["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"])
+    && s.resources == toset(["arn:aws:lambda:eu-west-1:123456789012:function:orders-api", "arn:aws:lambda:eu-west-1:123456789012:function:orders-api:live"])])
+    error_message = "the service role may read and move this function's alias only"
+  }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.codedeploy[0].statement :
+      s.sid == "WatchTheAlarms" && s.actions == toset(["cloudwatch:DescribeAlarms"])
+    && contains(s.resources, "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:orders-prod-unhealthy") && length(s.resources) == 4])
+    error_message = "the service role may read exactly the alarms the group watches"
+  }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.codedeploy[0].statement :
+      s.sid == "RunThePreTrafficHook" && s.actions == toset(["lambda:InvokeFunction"])
+    && s.resources == toset(["arn:aws:lambda:eu-west-1:123456789012:function:orders-prod-pre-traffic-hook", "arn:aws:lambda:eu-west-1:123456789012:function:orders-prod-pre-traffic-hook:*"])])
+    error_message = "the service role may invoke the pre-traffic hook and nothing else"
+  }
+  assert {
+    condition     = length(data.aws_iam_policy_document.codedeploy[0].statement) == 3
+    error_message = "the service role has no other statement"
+  }
+  assert {
+    condition     = output.deployment.application_name == "orders-api" && output.deployment.deployment_group_name == "live" && output.deployment.pre_traffic_hook == "orders-prod-pre-traffic-hook" && length(output.deployment.alarm_names) == 4
+    error_message = "the deployment output names what make deploy needs"
+  }
+}
+
+run "linear_deployment" {
+  command = plan
+
+  variables {
+    deployment = { config = "Linear10PercentEvery1Minute" }
+  }
+
+  assert {
+    condition     = aws_codedeploy_deployment_group.this[0].deployment_config_name == "CodeDeployDefault.LambdaLinear10PercentEvery1Minute" && length(aws_codedeploy_deployment_config.custom) == 0
+    error_message = "a predefined linear configuration, none created"
+  }
+  assert {
+    condition     = length(data.aws_iam_policy_document.codedeploy[0].statement) == 2
+    error_message = "without a hook the service role may not invoke anything"
+  }
+}
+
+run "all_at_once_is_the_default_deployment_config" {
+  command = plan
+
+  variables {
+    deployment = {}
+  }
+
+  assert {
+    condition     = aws_codedeploy_deployment_group.this[0].deployment_config_name == "CodeDeployDefault.LambdaAllAtOnce" && length(aws_lambda_alias.deployed) == 1
+    error_message = "AllAtOnce by default, still through CodeDeploy (the hook and alarms apply)"
+  }
+}
+
+run "custom_canary_creates_its_configuration" {
+  command = plan
+
+  variables {
+    deployment = {
+      config = "Custom"
+      custom = { type = "canary", percentage = 5, interval_minutes = 20 }
+    }
+  }
+
+  assert {
+    condition     = aws_codedeploy_deployment_config.custom[0].deployment_config_name == "orders-api-canary-5pct-20min" && aws_codedeploy_deployment_config.custom[0].compute_platform == "Lambda"
+    error_message = "the module creates the custom configuration, named by its shape"
+  }
+  assert {
+    condition     = aws_codedeploy_deployment_config.custom[0].traffic_routing_config[0].type == "TimeBasedCanary" && aws_codedeploy_deployment_config.custom[0].traffic_routing_config[0].time_based_canary[0].percentage == 5 && aws_codedeploy_deployment_config.custom[0].traffic_routing_config[0].time_based_canary[0].interval == 20 && length(aws_codedeploy_deployment_config.custom[0].traffic_routing_config[0].time_based_linear) == 0
+    error_message = "5 % first, the rest after 20 minutes"
+  }
+}
+
+run "custom_linear_creates_its_configuration" {
+  command = plan
+
+  variables {
+    deployment = {
+      config = "Custom"
+      custom = { type = "linear", percentage = 25, interval_minutes = 2 }
+    }
+  }
+
+  assert {
+    condition     = aws_codedeploy_deployment_config.custom[0].traffic_routing_config[0].type == "TimeBasedLinear" && aws_codedeploy_deployment_config.custom[0].traffic_routing_config[0].time_based_linear[0].percentage == 25 && aws_codedeploy_deployment_config.custom[0].traffic_routing_config[0].time_based_linear[0].interval == 2
+    error_message = "25 % more every 2 minutes"
+  }
+}
+
+run "a_deployment_may_watch_only_the_alarms_passed_in" {
+  command = plan
+
+  variables {
+    deployment = { watch_function_alarms = false, alarm_names = ["orders-prod-unhealthy"] }
+  }
+
+  assert {
+    condition     = toset(aws_codedeploy_deployment_group.this[0].alarm_configuration[0].alarms) == toset(["orders-prod-unhealthy"])
+    error_message = "only the alarm passed in"
+  }
+}
+
+run "a_deployment_without_alarms_has_no_alarm_configuration" {
+  command = plan
+
+  variables {
+    alarms     = { enabled = false }
+    deployment = {}
+  }
+
+  assert {
+    condition     = length(aws_codedeploy_deployment_group.this[0].alarm_configuration) == 0 && length(data.aws_iam_policy_document.codedeploy[0].statement) == 1
+    error_message = "no alarms: no alarm configuration and no DescribeAlarms"
+  }
+}
+
+run "rejects_an_unknown_deployment_config" {
+  command = plan
+  variables {
+    deployment = { config = "Canary50Percent1Minute" }
+  }
+  expect_failures = [var.deployment]
+}
+
+run "rejects_custom_without_its_shape" {
+  command = plan
+  variables {
+    deployment = { config = "Custom" }
+  }
+  expect_failures = [var.deployment]
+}
+
+run "rejects_a_shape_with_a_predefined_config" {
+  command = plan
+  variables {
+    deployment = { config = "AllAtOnce", custom = { type = "canary", percentage = 10, interval_minutes = 5 } }
+  }
+  expect_failures = [var.deployment]
+}
+
+run "rejects_an_unknown_custom_type" {
+  command = plan
+  variables {
+    deployment = { config = "Custom", custom = { type = "blue-green", percentage = 10, interval_minutes = 5 } }
+  }
+  expect_failures = [var.deployment]
+}
+
+run "rejects_a_custom_share_of_100_percent" {
+  command = plan
+  variables {
+    deployment = { config = "Custom", custom = { type = "canary", percentage = 100, interval_minutes = 5 } }
+  }
+  expect_failures = [var.deployment]
+}
+
+run "rejects_a_custom_interval_of_zero" {
+  command = plan
+  variables {
+    deployment = { config = "Custom", custom = { type = "linear", percentage = 10, interval_minutes = 0 } }
+  }
+  expect_failures = [var.deployment]
+}
+
+run "rejects_an_empty_alarm_name" {
+  command = plan
+  variables {
+    deployment = { alarm_names = [""] }
+  }
+  expect_failures = [var.deployment]
+}
+
+run "rejects_more_than_ten_alarms" {
+  command = plan
+  variables {
+    deployment = { alarm_names = ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"] }
+  }
+  expect_failures = [var.deployment]
+}
+
+run "rejects_a_qualified_hook_arn" {
+  command = plan
+  variables {
+    deployment = { pre_traffic_hook_arn = "arn:aws:lambda:eu-west-1:123456789012:function:hook:live" }
+  }
+  expect_failures = [var.deployment]
+}
+
+run "rejects_a_function_name_too_long_for_the_service_role" {
+  command = plan
+  variables {
+    function_name = "orders-production-eu-west-1-orders-api-with-a-long-name"
+    role_name     = "short-role"
+    deployment    = {}
+  }
+  expect_failures = [var.deployment]
 }
