@@ -128,6 +128,15 @@ promote: $(VENV_STAMP) ## Pin what FROM runs in TO (copying the bytes), then pla
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make promote FROM=staging TO=prod" >&2; exit 2; }
 	@$(PY) -m tools.release.artifacts promote --from $(FROM) --to $(TO)
 
+.PHONY: deploy
+deploy: $(VENV_STAMP) ## Apply ENV's saved plan, then CodeDeploy shifts each function to its new version: hook, canary/linear, rollback on alarm (prod needs CONFIRM=prod)
+	@$(PY) -m tools.release.canary deploy --env "$(ENV)" $(if $(CONFIRM),--confirm "$(CONFIRM)")
+
+.PHONY: rollback
+rollback: $(VENV_STAMP) ## Stop ENV's running deployment of FUNCTION with rollback, or return its live alias to the previous version [VERSION=n]
+	@test -n "$(FUNCTION)" || { echo "usage: make rollback ENV=prod FUNCTION=orders_api [VERSION=6]" >&2; exit 2; }
+	@$(PY) -m tools.release.canary rollback --env "$(ENV)" --function "$(FUNCTION)" $(if $(VERSION),--version "$(VERSION)")
+
 # --- Operating an environment ------------------------------------------------
 
 .PHONY: dashboard

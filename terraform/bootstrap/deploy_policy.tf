@@ -5,7 +5,7 @@
 # the statement says why. Deny statements guard the foundation itself.
 
 locals {
-  arn = { for service in ["lambda", "sqs", "dynamodb", "events", "logs", "cloudwatch", "sns", "ses"] :
+  arn = { for service in ["lambda", "sqs", "dynamodb", "events", "logs", "cloudwatch", "sns", "ses", "codedeploy"] :
     service => "arn:${local.partition}:${service}:${var.region}:${var.account_id}"
   }
   apigateway = "arn:${local.partition}:apigateway:${var.region}::"
@@ -154,6 +154,53 @@ data "aws_iam_policy_document" "deploy" {
       "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
     ]
     resources = ["arn:${local.partition}:iam::${var.account_id}:role/${local.stack_name[each.key]}-*"]
+  }
+
+  # --- Safe deploys: CodeDeploy (terraform apply, then make deploy / make rollback) ---
+
+  statement {
+    sid = "CodeDeployApplicationsAndGroups"
+    actions = [
+      # terraform: the application and deployment group of each function
+      "codedeploy:CreateApplication", "codedeploy:DeleteApplication", "codedeploy:GetApplication",
+      "codedeploy:CreateDeploymentGroup", "codedeploy:DeleteDeploymentGroup", "codedeploy:GetDeploymentGroup",
+      "codedeploy:UpdateDeploymentGroup", "codedeploy:ListTagsForResource", "codedeploy:TagResource",
+      "codedeploy:UntagResource",
+      # make deploy / make rollback: start, follow and stop deployments of those groups
+      "codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:GetDeploymentTarget",
+      "codedeploy:ListDeployments", "codedeploy:ListDeploymentTargets", "codedeploy:BatchGetDeployments",
+      "codedeploy:StopDeployment",
+      # CreateDeployment registers the AppSpec given inline as a revision of the application
+      "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision",
+    ]
+    resources = [
+      "${local.arn.codedeploy}:application:${local.stack_name[each.key]}-*",
+      "${local.arn.codedeploy}:deploymentgroup:${local.stack_name[each.key]}-*/*",
+    ]
+  }
+
+  statement {
+    sid = "CodeDeployConfigs"
+    # A deployment uses its configuration: CodeDeploy's predefined ones, or a custom one the
+    # lambda module names after its function.
+    actions = [
+      "codedeploy:CreateDeploymentConfig", "codedeploy:DeleteDeploymentConfig", "codedeploy:GetDeploymentConfig",
+    ]
+    resources = [
+      "${local.arn.codedeploy}:deploymentconfig:${local.stack_name[each.key]}-*",
+      "${local.arn.codedeploy}:deploymentconfig:CodeDeployDefault.Lambda*",
+    ]
+  }
+
+  statement {
+    sid       = "PassCodeDeployServiceRoles"
+    actions   = ["iam:PassRole"]
+    resources = ["arn:${local.partition}:iam::${var.account_id}:role/${local.stack_name[each.key]}-*-codedeploy"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["codedeploy.amazonaws.com"]
+    }
   }
 
   # --- Data and messaging --------------------------------------------------------

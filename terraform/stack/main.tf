@@ -43,6 +43,29 @@ locals {
   }
   tracing_mode = var.tracing_enabled ? "Active" : "PassThrough"
 
+  # The functions CodeDeploy deploys (var.deployment), each tested first by the pre-traffic
+  # hook with the smoke checks of its kind (orders_core.smoke).
+  function_names = {
+    orders_api      = "${local.name}-orders-api"
+    order_processor = "${local.name}-order-processor"
+    notifier        = "${local.name}-notifier"
+  }
+  smoke_checks = {
+    (local.function_names.orders_api)      = "http_api"
+    (local.function_names.order_processor) = "sqs_consumer"
+    (local.function_names.notifier)        = "sqs_consumer"
+  }
+  arn_prefix     = "arn:${data.aws_partition.current.partition}"
+  account_region = "${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+  # Each deployment watches the function's own alarms and the composite alarm, by name (the
+  # composite is over function alarms, so naming it does not make a cycle).
+  deployment = var.deployment == null ? null : {
+    config               = var.deployment.config
+    custom               = var.deployment.custom
+    alarm_names          = aws_cloudwatch_composite_alarm.unhealthy[*].alarm_name
+    pre_traffic_hook_arn = module.pre_traffic_hook.function_arn
+  }
+
   # The routes of docs/api/orders.openapi.json; $default lets the function itself answer
   # unknown paths (404) and wrong methods (405) with its JSON errors.
   api_routes = [
@@ -163,7 +186,7 @@ resource "aws_lambda_layer_version" "shared" {
 module "orders_api" {
   source = "../modules/lambda"
 
-  function_name = "${local.name}-orders-api"
+  function_name = local.function_names.orders_api
   description   = "HTTP API of the orders platform"
   handler       = "orders_api.handler.lambda_handler"
   package       = var.artifacts["orders_api"]
@@ -191,13 +214,15 @@ module "orders_api" {
     { type = "sqs_send", resources = [module.orders_queue.queue_arn] },
   ]
 
+  deployment = local.deployment
+
   tags = local.tags
 }
 
 module "order_processor" {
   source = "../modules/lambda"
 
-  function_name = "${local.name}-order-processor"
+  function_name = local.function_names.order_processor
   description   = "Reserves stock and confirms or rejects orders from the orders queue"
   handler       = "order_processor.handler.lambda_handler"
   package       = var.artifacts["order_processor"]
@@ -230,13 +255,15 @@ module "order_processor" {
     { type = "events_put", resources = [module.outcomes_rule.bus_arn] },
   ]
 
+  deployment = local.deployment
+
   tags = local.tags
 }
 
 module "notifier" {
   source = "../modules/lambda"
 
-  function_name = "${local.name}-notifier"
+  function_name = local.function_names.notifier
   description   = "Tells customers how their orders ended, once per order"
   handler       = "notifier.handler.lambda_handler"
   package       = var.artifacts["notifier"]
@@ -268,6 +295,52 @@ module "notifier" {
   accesses = [
     { type = "dynamodb_read_write", resources = local.table_resources },
     { type = "ses_send", resources = [local.ses_identity_arn] },
+  ]
+
+  deployment = local.deployment
+
+  tags = local.tags
+}
+
+# The pre-traffic hook CodeDeploy runs before any traffic shifts to a new version (make deploy).
+# It exists in every environment, so that every environment ships the same artifacts; only
+# one with a deployment runs it.
+module "pre_traffic_hook" {
+  source = "../modules/lambda"
+
+  function_name = "${local.name}-pre-traffic-hook"
+  description   = "Smoke-tests a new function version before CodeDeploy shifts traffic to it"
+  handler       = "pre_traffic_hook.handler.lambda_handler"
+  package       = var.artifacts["pre_traffic_hook"]
+  runtime       = var.lambda_runtime
+  architecture  = var.lambda_architecture
+  layers        = [aws_lambda_layer_version.shared.arn]
+  memory_size   = 256
+  # Three synchronous invocations of a version that may start cold.
+  timeout = 120
+
+  environment_variables = {
+    ENVIRONMENT                  = var.environment
+    POWERTOOLS_SERVICE_NAME      = "pre_traffic_hook"
+    POWERTOOLS_METRICS_NAMESPACE = local.common_environment.POWERTOOLS_METRICS_NAMESPACE
+    POWERTOOLS_TRACE_DISABLED    = local.common_environment.POWERTOOLS_TRACE_DISABLED
+    SMOKE_CHECKS                 = jsonencode(local.smoke_checks)
+  }
+  log_retention_in_days = var.log_retention_days
+  tracing_mode          = local.tracing_mode
+  # Its verdict is the deployment's: make deploy reports it, and a failure rolls back.
+  alarms = { enabled = false }
+
+  accesses = [
+    {
+      type      = "lambda_invoke"
+      resources = [for name in values(local.function_names) : "${local.arn_prefix}:lambda:${local.account_region}:function:${name}:*"]
+    },
+    {
+      # Each function's deployment group is named after its alias (modules/lambda).
+      type      = "codedeploy_hook"
+      resources = [for name in values(local.function_names) : "${local.arn_prefix}:codedeploy:${local.account_region}:deploymentgroup:${name}/live"]
+    },
   ]
 
   tags = local.tags

@@ -46,19 +46,37 @@ output "event_bus_name" {
 output "function_names" {
   description = "Function name per service."
   value = {
-    orders_api      = module.orders_api.function_name
-    order_processor = module.order_processor.function_name
-    notifier        = module.notifier.function_name
+    orders_api       = module.orders_api.function_name
+    order_processor  = module.order_processor.function_name
+    notifier         = module.notifier.function_name
+    pre_traffic_hook = module.pre_traffic_hook.function_name
   }
+}
+
+output "deployments" {
+  description = "What make deploy shifts (empty without a deployment), in the order it deploys: consumers before producers, so that no consumer ever reads a message or event from a newer producer than itself (the notifier reads the processor's events, the processor reads the API's orders). Per function: its service, name, alias, the version the last apply published, and its CodeDeploy application, group, configuration, alarms and pre-traffic hook."
+  value = var.deployment == null ? [] : [
+    for entry in [
+      ["notifier", module.notifier],
+      ["order_processor", module.order_processor],
+      ["orders_api", module.orders_api],
+      ] : merge(entry[1].deployment, {
+        service          = entry[0]
+        function_name    = entry[1].function_name
+        alias_name       = entry[1].alias_name
+        function_version = entry[1].function_version
+    })
+  ]
 }
 
 output "function_code_sha256" {
   description = "CodeSha256 (base64) of the code each function runs, and of the layer: what promotion compares."
   value = {
-    orders_api      = module.orders_api.code_sha256
-    order_processor = module.order_processor.code_sha256
-    notifier        = module.notifier.code_sha256
-    layer           = aws_lambda_layer_version.shared.source_code_hash
+    orders_api       = module.orders_api.code_sha256
+    order_processor  = module.order_processor.code_sha256
+    notifier         = module.notifier.code_sha256
+    pre_traffic_hook = module.pre_traffic_hook.code_sha256
+    layer            = aws_lambda_layer_version.shared.source_code_hash
   }
 }
 

@@ -20,7 +20,7 @@ variable "environment" {
 }
 
 variable "artifacts" {
-  description = "Build artifacts by name (orders_api, order_processor, notifier, layer), each a local zip (filename) or an S3 object (s3_bucket + s3_key), with the base64 sha256 Lambda reports as CodeSha256. Taken from the build manifest or a release file."
+  description = "Build artifacts by name (orders_api, order_processor, notifier, pre_traffic_hook, layer), each a local zip (filename) or an S3 object (s3_bucket + s3_key), with the base64 sha256 Lambda reports as CodeSha256. Taken from the build manifest or a release file."
   type = map(object({
     filename         = optional(string)
     s3_bucket        = optional(string)
@@ -29,8 +29,8 @@ variable "artifacts" {
   }))
 
   validation {
-    condition     = alltrue([for name in ["orders_api", "order_processor", "notifier", "layer"] : contains(keys(var.artifacts), name)])
-    error_message = "artifacts must contain orders_api, order_processor, notifier and layer."
+    condition     = alltrue([for name in ["orders_api", "order_processor", "notifier", "pre_traffic_hook", "layer"] : contains(keys(var.artifacts), name)])
+    error_message = "artifacts must contain orders_api, order_processor, notifier, pre_traffic_hook and layer."
   }
 
   validation {
@@ -246,5 +246,23 @@ variable "event_archive_retention_days" {
   validation {
     condition     = var.event_archive_retention_days >= 0 && floor(var.event_archive_retention_days) == var.event_archive_retention_days
     error_message = "event_archive_retention_days must be a whole number of days, 0 for no archive."
+  }
+}
+
+variable "deployment" {
+  description = "How a new version of each function reaches traffic. null: Terraform moves each function's live alias when it applies (the local emulator, which has no CodeDeploy). Otherwise Terraform publishes versions and `make deploy` has CodeDeploy shift the alias: config AllAtOnce, Canary10Percent5Minutes, Linear10PercentEvery1Minute, another predefined Lambda configuration, or Custom with custom = { type = canary|linear, percentage, interval_minutes } (the lambda module validates them). Every deployment runs the pre-traffic hook first and rolls back by itself on a failed hook, on the function's own alarms or on the environment's composite alarm."
+  type = object({
+    config = string
+    custom = optional(object({
+      type             = string
+      percentage       = number
+      interval_minutes = number
+    }))
+  })
+  default = null
+
+  validation {
+    condition     = var.deployment == null || var.environment != "local"
+    error_message = "the local environment has no deployment: the emulator has no CodeDeploy, so Terraform moves the alias there."
   }
 }

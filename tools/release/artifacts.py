@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             publish(args.env, args.manifest)
             print(
                 f"pinned in {release_path(args.env)}; commit it, then "
-                f"`make plan ENV={args.env}` and `make apply ENV={args.env}`"
+                f"`make plan ENV={args.env}` and `make deploy ENV={args.env}`"
             )
         else:
             promote(args.source, args.target)
@@ -320,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{args.target} now pins what {args.source} runs "
                 f"({'changes' if changed else 'no changes'}). Review the plan, commit the release "
-                f"file, then `make apply ENV={args.target}{confirm}`"
+                f"file, then `make deploy ENV={args.target}{confirm}` (it applies the plan and "
+                "shifts traffic to the new versions through CodeDeploy)"
             )
     except (ReleaseError, DeployError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -90,4 +90,8 @@ module "platform" {
   alarm_thresholds = {
     api_latency_p99_ms = 2000
   }
+
+  # New versions reach traffic all at once, through CodeDeploy: the pre-traffic hook and the alarms
+  # still stop a bad one (make deploy ENV=dev).
+  deployment = { config = "AllAtOnce" }
 }

@@ -90,4 +90,8 @@ module "platform" {
   ]
   # Order outcome events are kept for replay.
   event_archive_retention_days = 14
+
+  # Canary: a new version takes 10 % of traffic for 5 minutes, then all of it, after the pre-traffic
+  # hook passed; an alarm or a failed hook rolls it back by itself (make deploy ENV=prod).
+  deployment = { config = "Canary10Percent5Minutes" }
 }

@@ -81,4 +81,8 @@ module "platform" {
   }
   # The team hears of staging's alarms (load tests make some); nothing pages.
   alarm_subscriptions = [{ protocol = "email", endpoint = "platform-team@example.com" }]
+
+  # New versions take 10 % more traffic every minute (10 minutes), watched by the alarms, after the
+  # pre-traffic hook passed; a bad one rolls back by itself (make deploy ENV=staging).
+  deployment = { config = "Linear10PercentEvery1Minute" }
 }
