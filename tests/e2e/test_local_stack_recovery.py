@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import time
 
 import pytest
+
+from tools.local.stack import REPO_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
@@ -16,6 +19,40 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 def _refresh(local_stack, result) -> None:
     local_stack.outputs = result
     local_stack.api_url = result["api_url"]
+
+
+def test_up_again_after_a_code_change_serves_the_new_code(local_stack, tmp_path):
+    """The emulator has no CodeDeploy, so locally Terraform itself moves the live alias to each
+    version it publishes: `make up` after a code change serves the change, and after the change
+    is undone it serves the old code again."""
+    source = tmp_path / "source"
+    for part in ("services", "shared", "tools/release/locks"):
+        shutil.copytree(
+            REPO_ROOT / part, source / part, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(REPO_ROOT / "pyproject.toml", source / "pyproject.toml")
+    models = source / "services" / "orders_api" / "models.py"
+    models.write_text(
+        models.read_text().replace('status: str = "ok"', 'status: str = "ok, changed"')
+    )
+    lambda_client = local_stack.client("lambda")
+    api = local_stack.platform["function_names"]["orders_api"]
+    before = lambda_client.get_alias(FunctionName=api, Name="live")["FunctionVersion"]
+    stack = local_stack.stack
+    try:
+        stack.source_dir = source
+        _refresh(local_stack, stack.up(smoke=False))
+        changed = lambda_client.get_alias(FunctionName=api, Name="live")["FunctionVersion"]
+        assert int(changed) > int(before)
+        assert local_stack.request("GET", "/health").body == {"status": "ok, changed"}
+    finally:
+        stack.source_dir = REPO_ROOT
+        _refresh(local_stack, stack.up(smoke=False))
+    assert local_stack.request("GET", "/health").body == {"status": "ok"}
+    assert int(lambda_client.get_alias(FunctionName=api, Name="live")["FunctionVersion"]) > int(
+        changed
+    )
+    assert stack.plan_is_empty()
 
 
 def test_up_again_puts_back_what_a_half_applied_stack_lacks(local_stack):

@@ -195,12 +195,33 @@ def _has_action(change: dict, field: str) -> bool:
     return len(after) > 0 and all(a or u for a, u in zip(after, unknown, strict=True))
 
 
+# What turning deployments on adds, per function CodeDeploy deploys: its application, group and
+# service role (with its policy), and the alias handed from Terraform to CodeDeploy.
+DEPLOYMENT_TYPES = {
+    "aws_codedeploy_app",
+    "aws_codedeploy_deployment_group",
+    "aws_iam_role",
+    "aws_iam_role_policy",
+    "aws_lambda_alias",
+}
+DEPLOYED_FUNCTIONS = ("notifier", "order_processor", "orders_api")
+DEPLOYMENT_CONFIGS = {
+    "staging": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+    "prod": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+}
+
+
 @pytest.mark.parametrize("env", ["staging", "prod"])
-def test_every_alarm_of_staging_and_prod_notifies_an_encrypted_topic(scenario, tmp_path, env):
-    """The emulator cannot describe alarms back (so the scenario applies with alarms off, by an
-    override file in its copy of terraform/); the root as committed, as in AWS, plans them:
-    every alarm notifies on ALARM and OK, every function has its three, the topic has its own
-    key, and nothing else changes."""
+def test_every_alarm_and_deployment_of_staging_and_prod_is_planned_as_committed(
+    scenario, tmp_path, env
+):
+    """The emulator cannot describe alarms back and has no CodeDeploy (so the scenario applies
+    with alarms and deployments off, by an override file in its copy of terraform/); the root
+    as committed, as in AWS, plans them: every alarm notifies on ALARM and OK, every function
+    has its three, the topic has its own key; every function but the hook gets a CodeDeploy
+    application and group with the environment's configuration, rollback on failure and on
+    alarm, its own alarms and the composite, a service role, and its alias handed over to
+    CodeDeploy; the deploy role may manage all of it by name; and nothing else changes."""
     a = scenario.accounts
     committed = a.copy_without_overrides(tmp_path / "terraform")
     assert not list(committed.rglob("*_override.tf"))
@@ -219,9 +240,11 @@ def test_every_alarm_of_staging_and_prod_notifies_an_encrypted_topic(scenario, t
     )
     changes = json.loads(shown.output[shown.output.index("{") :])["resource_changes"]
     changed = [c for c in changes if c["change"]["actions"] != ["no-op"]]
-    assert {c["type"] for c in changed} <= ALARM_DELIVERY_TYPES, sorted(
-        c["address"] for c in changed if c["type"] not in ALARM_DELIVERY_TYPES
+    allowed = ALARM_DELIVERY_TYPES | DEPLOYMENT_TYPES
+    assert {c["type"] for c in changed} <= allowed, sorted(
+        c["address"] for c in changed if c["type"] not in allowed
     )
+    _deployments_as_committed(scenario, env, [c for c in changed if c["type"] in DEPLOYMENT_TYPES])
 
     alarms = [c for c in changed if c["type"] in ALARM_TYPES]
     # 3 functions x 3, the API's 2, 2 queues x 2, the table's 3 (itself, its index, system
@@ -259,6 +282,62 @@ def test_every_alarm_of_staging_and_prod_notifies_an_encrypted_topic(scenario, t
         assert email["filter_policy"] is None, "on-call's mailbox receives every alarm"
         [pager] = [s for (protocol, _), s in subscriptions.items() if protocol == "https"]
         assert json.loads(pager["filter_policy"]) == {"AlarmName": ["orders-prod-unhealthy"]}
+
+
+def _deployments_as_committed(scenario, env: str, changed: list[dict]) -> None:
+    by_address = {c["address"]: c["change"] for c in changed}
+    created = {a: c["after"] for a, c in by_address.items() if c["actions"] == ["create"]}
+    for service in DEPLOYED_FUNCTIONS:
+        function = f"orders-{env}-{service.replace('_', '-')}"
+        module = f"module.platform.module.{service}"
+        assert created[f"{module}.aws_codedeploy_app.this[0]"]["compute_platform"] == "Lambda"
+        group = created[f"{module}.aws_codedeploy_deployment_group.this[0]"]
+        assert group["deployment_config_name"] == DEPLOYMENT_CONFIGS[env]
+        assert group["deployment_group_name"] == "live"
+        [rollback] = group["auto_rollback_configuration"]
+        assert rollback["enabled"] is True
+        assert set(rollback["events"]) == {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"}
+        [alarms] = group["alarm_configuration"]
+        assert set(alarms["alarms"]) == {
+            f"{function}-error-rate",
+            f"{function}-throttles",
+            f"{function}-duration-p99",
+            f"orders-{env}-unhealthy",
+        }
+        assert created[f"{module}.aws_iam_role.codedeploy[0]"]["name"] == f"{function}-codedeploy"
+        assert f"{module}.aws_iam_role_policy.codedeploy[0]" in created
+        # The alias changes hands: Terraform's is replaced by the one CodeDeploy moves (an
+        # environment applied before deployments were on moves it in its state instead:
+        # docs/deploying.md).
+        assert f"{module}.aws_lambda_alias.deployed[0]" in created
+        assert by_address[f"{module}.aws_lambda_alias.this[0]"]["actions"] == ["delete"]
+    assert not [a for a in by_address if ".pre_traffic_hook." in a], "the hook is not deployed"
+
+    # The deploy role may manage every CodeDeploy resource and role this plan creates.
+    account = ACCOUNTS[env]
+    arns = []
+    for address, after in created.items():
+        if address.endswith("aws_codedeploy_app.this[0]"):
+            arns.append(f"arn:aws:codedeploy:eu-west-1:{account}:application:{after['name']}")
+        elif address.endswith("aws_codedeploy_deployment_group.this[0]"):
+            arns.append(
+                f"arn:aws:codedeploy:eu-west-1:{account}:deploymentgroup:"
+                f"{after['app_name']}/{after['deployment_group_name']}"
+            )
+            arns.append(
+                f"arn:aws:codedeploy:eu-west-1:{account}:deploymentconfig:"
+                f"{after['deployment_config_name']}"
+            )
+        elif address.endswith("aws_iam_role.codedeploy[0]"):
+            arns.append(f"arn:aws:iam::{account}:role/{after['name']}")
+    allows = _name_scoped_allows(scenario, env)
+    uncovered = [
+        arn
+        for arn in arns
+        if not any(arn.split(":")[2] in services and p.match(arn) for services, p in allows)
+    ]
+    assert len(arns) == 4 * len(DEPLOYED_FUNCTIONS)
+    assert uncovered == []
 
 
 def test_credentials_for_the_wrong_account_fail_before_any_change(scenario):
@@ -370,11 +449,9 @@ def _iam_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$")
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_the_deploy_role_may_manage_every_resource_of_its_environment_by_name(scenario, env):
-    """Each resource the stack made is matched by a name-scoped resource of the deploy role's
-    policy, for an action of its service (statements on "*" do not count). The emulator does
-    not enforce IAM, so this is how the policy is held to what the stack really creates."""
+def _name_scoped_allows(scenario, env: str) -> list[tuple[set[str], re.Pattern[str]]]:
+    """(services, resource pattern) of every Allow statement of ENV's deploy role that names
+    resources ("*" does not count)."""
     iam = scenario.accounts.client("iam", ACCOUNTS[env])
     document = iam.get_role_policy(
         RoleName=f"{NAME_PREFIX}-deploy-{env}", PolicyName=f"deploy-{env}"
@@ -396,6 +473,15 @@ def test_the_deploy_role_may_manage_every_resource_of_its_environment_by_name(sc
         )
         services = {action.split(":")[0] for action in actions}
         allows += [(services, _iam_pattern(r)) for r in resources if r != "*"]
+    return allows
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_deploy_role_may_manage_every_resource_of_its_environment_by_name(scenario, env):
+    """Each resource the stack made is matched by a name-scoped resource of the deploy role's
+    policy, for an action of its service (statements on "*" do not count). The emulator does
+    not enforce IAM, so this is how the policy is held to what the stack really creates."""
+    allows = _name_scoped_allows(scenario, env)
     uncovered = []
     for resource in managed_resources(scenario.accounts.state(env)):
         values = resource["values"]

@@ -78,6 +78,8 @@ class Stack:
     port: int
     work_dir: Path = REPO_ROOT / ".local"
     dist_dir: Path = REPO_ROOT / "dist"
+    # The tree whose services/ and shared/ are built (a test builds a changed copy).
+    source_dir: Path = REPO_ROOT
     state_dir: Path | None = None
     say: Callable[[str], None] = _say
     timings: dict[str, float] = field(default_factory=dict)
@@ -176,7 +178,7 @@ class Stack:
     def build(self) -> dict[str, Any]:
         arch = host_architecture()
         try:
-            result = build.build(REPO_ROOT, self.dist_dir, arch, "3.12")
+            result = build.build(self.source_dir, self.dist_dir, arch, "3.12")
         except build.BuildError as error:
             raise StackError(f"build failed: {error}") from None
         return result.manifest
