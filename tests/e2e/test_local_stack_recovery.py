@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import time
 
 import pytest
 
-from tools.local.stack import REPO_ROOT
+from tools.local.stack import REPO_ROOT, copy_sources
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
@@ -25,12 +24,7 @@ def test_up_again_after_a_code_change_serves_the_new_code(local_stack, tmp_path)
     """The emulator has no CodeDeploy, so locally Terraform itself moves the live alias to each
     version it publishes: `make up` after a code change serves the change, and after the change
     is undone it serves the old code again."""
-    source = tmp_path / "source"
-    for part in ("services", "shared", "tools/release/locks"):
-        shutil.copytree(
-            REPO_ROOT / part, source / part, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    shutil.copy(REPO_ROOT / "pyproject.toml", source / "pyproject.toml")
+    source = copy_sources(tmp_path / "source")
     models = source / "services" / "orders_api" / "models.py"
     models.write_text(
         models.read_text().replace('status: str = "ok"', 'status: str = "ok, changed"')

@@ -5,7 +5,10 @@
 "From nothing" is a new emulator on a free port with an empty Terraform data directory and no
 build output (the build's pip download cache and dependency install cache stay warm, as on a
 developer machine after the first day; `make bench-build` times a build with cold caches).
-"Warm" runs `up` again on the running stack. The round trip is POST /orders until GET shows
+"Warm" runs `up` again on the running stack. "Code change" runs `up` on a copy of the sources
+whose API handler changed: one zip rebuilt, one version published and the alias moved by
+Terraform (what an apply costs the local stack per changed function; AWS environments then
+shift traffic with CodeDeploy). The round trip is POST /orders until GET shows
 CONFIRMED, for --orders orders one after another. Everything happens in .local/bench-up/.
 """
 
@@ -18,7 +21,14 @@ import sys
 import time
 
 from tools.local.ministack import free_port
-from tools.local.stack import REPO_ROOT, SMOKE_SKU, Stack, host_architecture, http_json
+from tools.local.stack import (
+    REPO_ROOT,
+    SMOKE_SKU,
+    Stack,
+    copy_sources,
+    host_architecture,
+    http_json,
+)
 
 WORK = REPO_ROOT / ".local" / "bench-up"
 
@@ -73,6 +83,14 @@ def main(argv: list[str] | None = None) -> int:
         stack.timings.clear()
         result = stack.up()
         warm = dict(stack.timings)
+        print("==> make up after a change to the API's code", flush=True)
+        stack.source_dir = copy_sources(WORK / "changed-source")
+        handler = stack.source_dir / "services" / "orders_api" / "handler.py"
+        handler.write_text(handler.read_text() + "\n# changed by make bench-up\n")
+        stack.timings.clear()
+        result = stack.up()
+        changed = dict(stack.timings)
+        stack.source_dir = REPO_ROOT
         print(f"==> {args.orders} orders, one after another, POST until CONFIRMED", flush=True)
         trips = round_trips(result["api_url"], args.orders)
     finally:
@@ -81,9 +99,12 @@ def main(argv: list[str] | None = None) -> int:
             shutil.move(str(dist / "previous"), str(arch_dir))
 
     steps = [name for name in cold if name != "total"]
-    print(f"\n{'step':<10} {'cold s':>8} {'warm s':>8}")
+    print(f"\n{'step':<10} {'cold s':>8} {'warm s':>8} {'changed s':>10}")
     for name in [*steps, "total"]:
-        print(f"{name:<10} {cold.get(name, 0):8.1f} {warm.get(name, 0):8.1f}")
+        print(
+            f"{name:<10} {cold.get(name, 0):8.1f} {warm.get(name, 0):8.1f} "
+            f"{changed.get(name, 0):10.1f}"
+        )
     ordered = sorted(trips)
     print(
         f"\norder round trip to CONFIRMED over {len(trips)} orders: "

@@ -68,6 +68,17 @@ def _say(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
+def copy_sources(destination: Path) -> Path:
+    """A copy of what the build reads (services/, shared/, the locks, pyproject.toml), for a
+    Stack with source_dir = the copy to build a changed version from."""
+    for part in ("services", "shared", "tools/release/locks"):
+        shutil.copytree(
+            REPO_ROOT / part, destination / part, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(REPO_ROOT / "pyproject.toml", destination / "pyproject.toml")
+    return destination
+
+
 @dataclass
 class Stack:
     """One local stack: an emulator on a port, a terraform data dir, a build output.
