@@ -250,6 +250,7 @@ def test_deployment_creates_the_codedeploy_application_group_and_role_and_leaves
         with zipfile.ZipFile(changed_zip, "w") as archive:
             archive.writestr("app.py", HANDLER + "\n# v2\n")
         changed_hash = base64.b64encode(hashlib.sha256(changed_zip.read_bytes()).digest()).decode()
+        changed = ["-var", f"filename={changed_zip}", "-var", f"source_code_hash={changed_hash}"]
         # Only the function: moto forgot the group's alarms and cannot update a group.
         run_terraform(
             [
@@ -257,10 +258,7 @@ def test_deployment_creates_the_codedeploy_application_group_and_role_and_leaves
                 "-auto-approve",
                 "-no-color",
                 "-target=module.function.aws_lambda_function.this",
-                "-var",
-                f"filename={changed_zip}",
-                "-var",
-                f"source_code_hash={changed_hash}",
+                *changed,
             ],
             root.directory,
             root.env,
@@ -272,15 +270,7 @@ def test_deployment_creates_the_codedeploy_application_group_and_role_and_leaves
         lam.update_alias(FunctionName=name, Name="live", FunctionVersion="2")
         plan = tmp_path / "after-deploy.tfplan"
         run_terraform(
-            [
-                "plan",
-                "-no-color",
-                f"-out={plan}",
-                "-var",
-                f"filename={changed_zip}",
-                "-var",
-                f"source_code_hash={changed_hash}",
-            ],
+            ["plan", "-no-color", f"-out={plan}", *changed],
             root.directory,
             root.env,
         )

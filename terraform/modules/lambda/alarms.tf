@@ -5,15 +5,16 @@ locals {
   alarms     = var.alarms.enabled
   dimensions = { FunctionName = aws_lambda_function.this.function_name }
 
-  # Each alarm's name by kind: the outputs, and what a deployment watches (deployment.tf).
-  alarm_names = merge(
+  # Each alarm by kind: the outputs, and what a deployment watches (deployment.tf).
+  alarms_by_kind = merge(
     { for kind, alarm in {
       error_rate   = aws_cloudwatch_metric_alarm.error_rate
       throttles    = aws_cloudwatch_metric_alarm.throttles
       duration_p99 = aws_cloudwatch_metric_alarm.duration_p99
-    } : kind => alarm[0].alarm_name if length(alarm) > 0 },
-    { for key, alarm in aws_cloudwatch_metric_alarm.iterator_age : "iterator_age_${key}" => alarm.alarm_name },
+    } : kind => alarm[0] if length(alarm) > 0 },
+    { for key, alarm in aws_cloudwatch_metric_alarm.iterator_age : "iterator_age_${key}" => alarm },
   )
+  alarm_names = { for kind, alarm in local.alarms_by_kind : kind => alarm.alarm_name }
 }
 
 resource "aws_cloudwatch_metric_alarm" "error_rate" {

@@ -75,14 +75,7 @@ output "architecture" {
 
 output "alarm_arns" {
   description = "ARN of each alarm of the function by kind: error_rate, throttles, duration_p99, and iterator_age_<source> per stream source (empty when alarms are off)."
-  value = merge(
-    { for kind, alarm in {
-      error_rate   = aws_cloudwatch_metric_alarm.error_rate
-      throttles    = aws_cloudwatch_metric_alarm.throttles
-      duration_p99 = aws_cloudwatch_metric_alarm.duration_p99
-    } : kind => alarm[0].arn if length(alarm) > 0 },
-    { for key, alarm in aws_cloudwatch_metric_alarm.iterator_age : "iterator_age_${key}" => alarm.arn },
-  )
+  value       = { for kind, alarm in local.alarms_by_kind : kind => alarm.arn }
 }
 
 output "alarm_names" {

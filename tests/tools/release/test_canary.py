@@ -114,6 +114,17 @@ class Script:
                 {"deploymentId": running["deploymentId"]},
             )
 
+    def history(self, t: Target, succeeded: list[str]) -> None:
+        self.codedeploy.add_response(
+            "list_deployments",
+            {"deployments": succeeded},
+            {
+                "applicationName": t.application_name,
+                "deploymentGroupName": "live",
+                "includeOnlyStatuses": ["Succeeded"],
+            },
+        )
+
     def create(
         self, t: Target, current: str, version: str, deployment_id: str, config: str = ""
     ) -> None:
@@ -418,15 +429,7 @@ def test_rollback_stops_a_running_deployment_with_rollback(script, term):
 def test_rollback_returns_live_to_the_version_before_the_last_deployment(script, term):
     script.active(API, None)
     script.alias(API, "7")
-    script.codedeploy.add_response(
-        "list_deployments",
-        {"deployments": ["d-OLD", "d-LAST"]},
-        {
-            "applicationName": API.application_name,
-            "deploymentGroupName": "live",
-            "includeOnlyStatuses": ["Succeeded"],
-        },
-    )
+    script.history(API, ["d-OLD", "d-LAST"])
 
     def succeeded(deployment_id: str, current: str, version: str, day: int) -> dict:
         return {
@@ -460,15 +463,7 @@ def test_rollback_returns_live_to_the_version_before_the_last_deployment(script,
 def test_rollback_without_history_asks_for_the_version(script, term):
     script.active(API, None)
     script.alias(API, "7")
-    script.codedeploy.add_response(
-        "list_deployments",
-        {"deployments": []},
-        {
-            "applicationName": API.application_name,
-            "deploymentGroupName": "live",
-            "includeOnlyStatuses": ["Succeeded"],
-        },
-    )
+    script.history(API, [])
 
     with pytest.raises(canary.CanaryError, match="VERSION=<n>"):
         canary.rollback(script.aws, term, API, None)
