@@ -4,6 +4,7 @@ tests of the session (same worker, file order) and leave the stack up for the lo
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import time
@@ -46,7 +47,15 @@ def test_up_again_after_a_code_change_serves_the_new_code(local_stack, tmp_path)
     assert int(lambda_client.get_alias(FunctionName=api, Name="live")["FunctionVersion"]) > int(
         changed
     )
-    assert stack.plan_is_empty()
+    # Nothing left to change. (Not plan_is_empty(): after a code change ministack answers the
+    # published version with the CodeSha256 the function had before, so the stack's
+    # function_code_sha256 output differs once more: docs/emulators.md.)
+    plan = tmp_path / "after.tfplan"
+    stack.terraform("plan", "-lock=false", "-no-color", f"-out={plan}", capture=True)
+    shown = json.loads(stack.terraform("show", "-json", str(plan), capture=True).stdout)
+    assert [
+        c["address"] for c in shown["resource_changes"] if c["change"]["actions"] != ["no-op"]
+    ] == []
 
 
 def test_up_again_puts_back_what_a_half_applied_stack_lacks(local_stack):

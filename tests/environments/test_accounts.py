@@ -122,6 +122,7 @@ def test_every_resource_of_an_environment_is_in_its_own_account(scenario, env):
         f"orders-{env}-notifier",
         f"orders-{env}-order-processor",
         f"orders-{env}-orders-api",
+        f"orders-{env}-pre-traffic-hook",
     ]
     assert all(f["FunctionArn"].split(":")[4] == ACCOUNTS[env] for f in functions)
 
