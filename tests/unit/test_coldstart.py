@@ -31,6 +31,25 @@ from tests.support.events import LambdaContext, http_api_event, sqs_event
 paused_after_import = not gc.isenabled()
 if handler.lambda_handler.event_source is EventSource.HTTP_API:
     event = http_api_event("GET", "/health")
+elif handler.lambda_handler.event_source is EventSource.CODEDEPLOY_HOOK:
+    # The hook's first invocation, with CodeDeploy and Lambda answered in process.
+    from orders_core import wiring
+    from orders_core.ports import DeploymentTarget, Invocation
+
+    class Hooks:
+        def target_of(self, deployment_id):
+            return DeploymentTarget("orders-api", "2")
+
+        def report(self, deployment_id, execution_id, succeeded):
+            pass
+
+    class Invoker:
+        def invoke(self, function_name, version, event):
+            return Invocation({{"statusCode": 200}})
+
+    current = wiring.current()
+    current.deploy_hooks, current.invoker = Hooks(), Invoker()
+    event = {{"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "e-1"}}
 else:
     message = {{"MessageId": "m-1", "ReceiptHandle": "r-1", "Body": "not an order"}}
     event = sqs_event([message], "arn:aws:sqs:eu-west-1:123456789012:q", "eu-west-1")
