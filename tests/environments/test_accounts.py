@@ -414,7 +414,10 @@ def test_promotion_copies_the_bytes_and_pins_the_release_file_to_them(scenario):
             body = s3.get_object(Bucket=release["bucket"], Key=entry["s3_key"])["Body"].read()
             assert hashlib.sha256(body).hexdigest() == entry["sha256"]
     for step in (r["promote dev -> staging"], r["promote staging -> prod"]):
-        assert re.search(r"\[(\d+)/\1\] layer [0-9a-f]{12}…: copied", step.output), step
+        # A step run again after the harness repaired the emulator finds what its first attempt
+        # copied already there.
+        copied = "(copied|present)" if "after a repair" in step.name else "copied"
+        assert re.search(rf"\[(\d+)/\1\] layer [0-9a-f]{{12}}…: {copied}", step.output), step
         assert "Plan:" in step.output, step
         assert "(changes)" in step.output, step
     assert r["prod plan file after promote"]
