@@ -38,9 +38,11 @@ def test_a_short_local_stack_run_passes_thresholds_and_reconciliation(tmp_path, 
     assert set(stack.dlq_urls) == {"orders DLQ", "notifications DLQ"}
     assert stack.table_name == local_stack.platform["table_name"]
 
+    # Latency is the benchmarks' to measure, not a shared 2-core test machine's: the limit
+    # here only keeps the verdict judging one (an impossible one fails, below).
     code, result = run(
         tmp_path, stack, "--rate", "8", "--duration", "5", "--warmup", "5",
-        "--reconcile-wait", "30",
+        "--reconcile-wait", "30", "--p99", "5000",
     )  # fmt: skip
 
     assert code == verdict.EXIT_PASS, result
