@@ -134,6 +134,10 @@ promote: $(VENV_STAMP) ## Pin what FROM runs in TO (copying the bytes), then pla
 dashboard: $(VENV_STAMP) ## Print the console URL of ENV's CloudWatch dashboard
 	@$(PY) -m tools.ops.dashboard --env "$(ENV)"
 
+.PHONY: seed
+seed: $(VENV_STAMP) ## Seed ENV for a load test: stock the run cannot exhaust, mailbox-simulator customers [PROFILE=env RATE= DURATION= RAMP=]
+	@$(PY) -m tools.ops.seed --env "$(ENV)" $(if $(PROFILE),--profile $(PROFILE)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP))
+
 # --- Local stack (the embedded default: no AWS account, no Docker) -----------
 
 .PHONY: up

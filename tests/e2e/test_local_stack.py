@@ -47,7 +47,7 @@ def test_an_order_is_accepted_confirmed_and_the_customer_notified(local_stack):
         if mails:
             break
         time.sleep(0.3)
-    assert [m["To"] for m in mails] == [[f"{customer}@example.com"]]
+    assert [m["To"] for m in mails] == [[f"success+{customer}@simulator.amazonses.com"]]
     assert mails[0]["Subject"] == f"Order {order_id.split('-')[0]} confirmed"
 
 
