@@ -134,6 +134,11 @@ promote: $(VENV_STAMP) ## Pin what FROM runs in TO (copying the bytes), then pla
 dashboard: $(VENV_STAMP) ## Print the console URL of ENV's CloudWatch dashboard
 	@$(PY) -m tools.ops.dashboard --env "$(ENV)"
 
+.PHONY: capacity
+capacity: $(VENV_STAMP) ## Plan ENV at RPS req/s against its settings and AWS quotas; exit 1 names the first bottleneck [DURATION= RAMP= RUN=dir|last]
+	@test -n "$(RPS)" || { echo "usage: make capacity ENV=staging RPS=1000 [DURATION=s RAMP=s RUN=<load run dir>|last]" >&2; exit 2; }
+	@$(PY) -m tools.ops.capacity --env "$(ENV)" --rps "$(RPS)" $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP)) $(if $(RUN),--run $(RUN)) $(if $(PROFILE),--profile $(PROFILE))
+
 .PHONY: seed
 seed: $(VENV_STAMP) ## Seed ENV for a load test: stock the run cannot exhaust, mailbox-simulator customers [PROFILE=env RATE= DURATION= RAMP=]
 	@$(PY) -m tools.ops.seed --env "$(ENV)" $(if $(PROFILE),--profile $(PROFILE)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP))
