@@ -176,6 +176,11 @@ reconcile: $(VENV_STAMP) ## Reconcile the orders of earlier load runs again: RUN
 	@test -n "$(RUNS)" || { echo "usage: make reconcile ENV=staging RUNS=\".local/loadtest/<run> ...\"" >&2; exit 2; }
 	@$(PY) -m tools.loadtest reconcile $(RUNS) --env $(ENV) $(if $(TARGET),--target $(TARGET)) $(if $(WAIT),--reconcile-wait $(WAIT))
 
+.PHONY: loadtest-compare
+loadtest-compare: $(VENV_STAMP) ## Two load runs side by side, on the terminal and as one HTML page: A=<run dir|name|previous> B=<run|last>
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make loadtest-compare A=<run> B=<run>   (run directories, names in .local/loadtest, previous, last)" >&2; exit 2; }
+	@$(PY) -m tools.loadtest.compare "$(A)" "$(B)"
+
 .PHONY: loadtest-distributed
 loadtest-distributed: $(VENV_STAMP) ## Load-test ENV from AWS: artillery run-fargate|run-lambda [MODE=fargate|lambda COUNT=n REGION=r DRY_RUN=1]
 	@$(PY) -m tools.loadtest $(LOADTEST_ARGS) --distributed $(or $(MODE),fargate) --count $(or $(COUNT),2) $(if $(REGION),--region $(REGION))

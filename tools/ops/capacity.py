@@ -486,6 +486,47 @@ def plan(
     return lines, d
 
 
+# --- what a run uses (to price it) ----------------------------------------------------------
+
+
+def volumes(
+    settings: StackSettings, load: Workload, d: Durations, figures_doc: Mapping[str, Any]
+) -> list[str]:
+    """What the whole run uses, in the units AWS bills: a basis for its cost."""
+    from tools.loadtest.profiles import plan_of
+
+    users = plan_of(load.phases).vusers
+    requests = users * load.requests_per_vuser
+    orders = load.orders_in_run
+    per_user = {k: v for k, v in load.per_vuser.items() if k in API_KINDS}
+    gb = {
+        name: float(settings[f"{name}_function"]["memory_size"]) / 1024
+        for name in ("api", "processor", "notifier")
+    }
+    api_s = sum(users * share * d.ms[kind] / 1000 for kind, share in per_user.items())
+    ses_rate = float(settings["ses_send_rate"])
+    share = ses_rate / float(settings["notifier_function"]["maximum_concurrency"])
+    notifier_s = orders * max(d.ms["notification"] / 1000, 1 / share)  # pacing waits are billed
+
+    def units(name: str) -> float:
+        total = sum(
+            users * share_ * _units(figures_doc, k, name, 0) for k, share_ in per_user.items()
+        )
+        total += orders * _units(figures_doc, "order", name, load.lines_per_order)
+        return total + orders * _units(figures_doc, "notification", name, 0)
+
+    write = units("table_wru") + units("index_wru")
+    read = units("table_rru") + units("index_rru")
+    return [
+        f"  the run uses: {requests:,.0f} API requests and as many orders_api invocations; "
+        f"Lambda {api_s * gb['api'] + orders * d.ms['order'] / 1000 * gb['processor']:,.0f} "
+        f"GB-s for the API and the processor, {notifier_s * gb['notifier']:,.0f} GB-s for the "
+        f"notifier (its pacing waits are billed time); DynamoDB {write:,.0f} write and "
+        f"{read:,.0f} read request units; {orders:,.0f} PutEvents; {orders:,.0f} SES messages "
+        "(no cost command yet: price these with the AWS pricing pages of the region)"
+    ]
+
+
 # --- the report -----------------------------------------------------------------------------
 
 
@@ -569,6 +610,7 @@ def report(
         + ", ".join(f"{kind} {ms:.1f}" for kind, ms in d.ms.items())
         + f"; from {' and '.join(sources)}"
     )
+    out += volumes(settings, load, d, figures_doc)
     out.append("")
     out += table(lines)
     out.append("")

@@ -79,9 +79,14 @@ def hand_settings(ses_send_rate: float, notifier_concurrency: int) -> StackSetti
         env="staging",
         region=REGION,
         values={
-            "api_function": {"reserved_concurrency": -1, "provisioned_concurrency": 0},
-            "processor_function": {"maximum_concurrency": 2},
+            "api_function": {
+                "reserved_concurrency": -1,
+                "provisioned_concurrency": 0,
+                "memory_size": 1024,
+            },
+            "processor_function": {"maximum_concurrency": 2, "memory_size": 512},
             "notifier_function": {
+                "memory_size": 256,
                 "maximum_concurrency": notifier_concurrency,
                 "batch_size": 10,
                 "timeout": 30,
@@ -142,12 +147,19 @@ def test_at_the_sandboxs_rate_with_two_notifiers_the_hand_case_passes_with_tight
     )
     assert code == 0
     assert out[-1].startswith("verdict: pass; tight")
+    # the run: 7,500 users, 15,000 requests; API 7,500 x (20 + 10) ms at 1 GB = 225 GB-s,
+    # processor 7,500 x 30 ms at 0.5 GB = 112.5; notifier 7,500 mails 2 s apart at 0.25 GB;
+    # writes 7,500 x 2 (POST: table and index) + 7,500 x 7 (order); reads 7,500 GETs
+    [uses] = [line for line in out if "the run uses" in line]
+    assert "15,000 API requests" in uses
+    assert "Lambda 338 GB-s for the API and the processor, 3,750 GB-s for the notifier" in uses
+    assert "DynamoDB 67,500 write and 7,500 read request units" in uses
 
 
 def test_the_first_bottleneck_is_named_with_what_to_change():
     settings = hand_settings(1, 2)
     settings.values["api_throttling"] = {"rate_limit": 80, "burst_limit": 40}
-    settings.values["processor_function"] = {"maximum_concurrency": 1}
+    settings.values["processor_function"] = {"maximum_concurrency": 1, "memory_size": 512}
     lines, d = capacity.plan(settings, hand_load(), hand_figures(), defaults(REGION))
     out, code = capacity.report(settings, hand_load(), lines, d, defaults(REGION), hand_figures())
     assert code == 1
