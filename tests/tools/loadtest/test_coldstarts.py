@@ -57,7 +57,9 @@ def test_cold_starts_are_the_coldstart_records_of_each_functions_log_inside_the_
                 logStreamName="s",
                 logEvents=[{"timestamp": t, "message": m} for t, m in events],
             )
-        found = coldstarts.count({"logs": logs}.__getitem__, FUNCTIONS, T0, T0 + 10_000, emulated=True)
+        found = coldstarts.count(
+            {"logs": logs}.__getitem__, FUNCTIONS, T0, T0 + 10_000, emulated=True
+        )
     assert found.per_function == {"orders_api": 2, "notifier": 1}
     assert found.total == 3
     assert found.line() == (
@@ -86,7 +88,9 @@ def test_in_aws_cold_starts_are_the_coldstart_metric_summed_over_the_run():
                     "Statistics": ["Sum"],
                 },
             )
-        found = coldstarts.count({"cloudwatch": cloudwatch}.__getitem__, FUNCTIONS, start, end, False)
+        found = coldstarts.count(
+            {"cloudwatch": cloudwatch}.__getitem__, FUNCTIONS, start, end, False
+        )
         stub.assert_no_pending_responses()
     assert found.per_function == {"orders_api": 7, "notifier": 2}
     assert found.source == "the ColdStart metric (OrdersPlatform)"
