@@ -114,9 +114,11 @@ def _phase_rows(a: Run, b: Run) -> list[Row]:
     for index in range(max(len(phases_a), len(phases_b))):
         pa = phases_a[index] if index < len(phases_a) else {}
         pb = phases_b[index] if index < len(phases_b) else {}
-        name = pa.get("name") or pb.get("name")
+        names = dict.fromkeys(p["name"] for p in (pa, pb) if p.get("name"))
         va, vb = pa.get("answered_rps"), pb.get("answered_rps")
-        rows.append((f"phase {index + 1} {name!s}: answered req/s", va, vb, _change(va, vb)))
+        rows.append(
+            (f"phase {index + 1} {' / '.join(names)}: answered req/s", va, vb, _change(va, vb))
+        )
     ra, rb = a.result.get("run", {}), b.result.get("run", {})
     va, vb = ra.get("achieved_rps"), rb.get("achieved_rps")
     rows.append(("whole run: answered req/s", va, vb, _change(va, vb)))
