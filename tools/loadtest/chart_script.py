@@ -54,18 +54,22 @@ def render(series: dict, out: Path) -> list[Path]:
             ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.5, label=label)
         ax.set_title(f"{title} - {series.get('title', '')}".rstrip(" -"), fontsize=10)
         ax.set_xlabel("seconds since start")
-        ax.set_ylabel(unit)
-        ax.set_ylim(bottom=0)
-        ax.set_xlim(left=0)
-        ax.grid(visible=True, alpha=0.3)
         if len(lines) > 1:
             ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = out / name
-        fig.savefig(path)
-        plt.close(fig)
-        written.append(path)
+        written.append(_save(fig, ax, unit, out / name))
     return written
+
+
+def _save(fig, ax, unit: str, path: Path) -> Path:
+    """Axes from zero, a light grid, then the PNG."""
+    ax.set_ylabel(unit)
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
+    ax.grid(visible=True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 # Two runs on one chart (make loadtest-compare): (file, title, unit, (series key, label)...)
@@ -92,16 +96,8 @@ def render_overlay(runs: list[dict], out: Path) -> list[Path]:
                         label=f"{series.get('title', index)} {label}")  # fmt: skip
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("seconds since the run's start")
-        ax.set_ylabel(unit)
-        ax.set_ylim(bottom=0)
-        ax.set_xlim(left=0)
-        ax.grid(visible=True, alpha=0.3)
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        path = out / name
-        fig.savefig(path)
-        plt.close(fig)
-        written.append(path)
+        written.append(_save(fig, ax, unit, out / name))
     return written
 
 

@@ -4,11 +4,10 @@ tests/environments seeds staging's account of the emulator that way."""
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from orders_core.adapters.table import OrdersTable
+from tests.support.orders_table import moto_orders_table
 from tools.ops import seed
 
 REGION = "eu-west-1"
@@ -16,18 +15,8 @@ REGION = "eu-west-1"
 
 @pytest.fixture
 def table():
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName="orders",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk")],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
-        yield OrdersTable("orders", dynamodb)
+    with moto_orders_table(REGION) as table:
+        yield table
 
 
 def everything(table: OrdersTable) -> list[dict]:
