@@ -134,6 +134,15 @@ promote: $(VENV_STAMP) ## Pin what FROM runs in TO (copying the bytes), then pla
 dashboard: $(VENV_STAMP) ## Print the console URL of ENV's CloudWatch dashboard
 	@$(PY) -m tools.ops.dashboard --env "$(ENV)"
 
+.PHONY: capacity
+capacity: $(VENV_STAMP) ## Plan ENV at RPS req/s against its settings and AWS quotas; exit 1 names the first bottleneck [DURATION= RAMP= RUN=dir|last]
+	@test -n "$(RPS)" || { echo "usage: make capacity ENV=staging RPS=1000 [DURATION=s RAMP=s RUN=<load run dir>|last]" >&2; exit 2; }
+	@$(PY) -m tools.ops.capacity --env "$(ENV)" --rps "$(RPS)" $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP)) $(if $(RUN),--run $(RUN)) $(if $(PROFILE),--profile $(PROFILE))
+
+.PHONY: seed
+seed: $(VENV_STAMP) ## Seed ENV for a load test: stock the run cannot exhaust, mailbox-simulator customers [PROFILE=env RATE= DURATION= RAMP=]
+	@$(PY) -m tools.ops.seed --env "$(ENV)" $(if $(PROFILE),--profile $(PROFILE)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP))
+
 # --- Local stack (the embedded default: no AWS account, no Docker) -----------
 
 .PHONY: up
@@ -166,6 +175,11 @@ loadtest: $(VENV_STAMP) ## Load-test ENV (local: the `make up` stack) [RATE=req/
 reconcile: $(VENV_STAMP) ## Reconcile the orders of earlier load runs again: RUNS="<run dir> ..." (one per load generator)
 	@test -n "$(RUNS)" || { echo "usage: make reconcile ENV=staging RUNS=\".local/loadtest/<run> ...\"" >&2; exit 2; }
 	@$(PY) -m tools.loadtest reconcile $(RUNS) --env $(ENV) $(if $(TARGET),--target $(TARGET)) $(if $(WAIT),--reconcile-wait $(WAIT))
+
+.PHONY: loadtest-compare
+loadtest-compare: $(VENV_STAMP) ## Two load runs side by side, on the terminal and as one HTML page: A=<run dir|name|previous> B=<run|last>
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make loadtest-compare A=<run> B=<run>   (run directories, names in .local/loadtest, previous, last)" >&2; exit 2; }
+	@$(PY) -m tools.loadtest.compare "$(A)" "$(B)"
 
 .PHONY: loadtest-distributed
 loadtest-distributed: $(VENV_STAMP) ## Load-test ENV from AWS: artillery run-fargate|run-lambda [MODE=fargate|lambda COUNT=n REGION=r DRY_RUN=1]

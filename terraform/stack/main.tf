@@ -249,6 +249,9 @@ module "notifier" {
   environment_variables = merge(local.common_environment, {
     POWERTOOLS_SERVICE_NAME = "notifier"
     NOTIFICATION_SENDER     = var.notification_sender
+    # This execution environment's share of the SES rate: at most maximum_concurrency of them
+    # run at once (the event source's cap), so together they never exceed ses_send_rate.
+    MAIL_SENDS_PER_SECOND = tostring(var.ses_send_rate / var.notifier_function.maximum_concurrency)
     # Longer than the notifications queue keeps a message: a late redelivery still finds
     # the record and sends nothing.
     IDEMPOTENCY_TTL_SECONDS = "604800"

@@ -248,3 +248,21 @@ variable "event_archive_retention_days" {
     error_message = "event_archive_retention_days must be a whole number of days, 0 for no archive."
   }
 }
+
+variable "ses_send_rate" {
+  description = "Messages a second SES accepts from this environment's account and region (its maximum send rate, GetSendQuota's MaxSendRate: 1 in the SES sandbox). The notifier never sends faster: each of its execution environments sends at most ses_send_rate / notifier_function.maximum_concurrency a second. `make capacity ENV=<env>` checks it against the account's GetSendQuota."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.ses_send_rate > 0 && var.ses_send_rate <= 100000
+    error_message = "ses_send_rate must be a positive number of messages a second (1 in the SES sandbox)."
+  }
+
+  # At its share of the rate, a batch must be sent well inside the notifier's timeout, or its
+  # last messages are left to the queue on every delivery and reach the DLQ.
+  validation {
+    condition     = var.notifier_function.batch_size * var.notifier_function.maximum_concurrency / var.ses_send_rate <= 0.8 * var.notifier_function.timeout
+    error_message = "At ses_send_rate, a notifier batch takes batch_size x maximum_concurrency / ses_send_rate seconds to send: keep it within 80 % of notifier_function.timeout (lower the batch size or the maximum concurrency, or raise the timeout)."
+  }
+}

@@ -363,6 +363,45 @@ def test_a_second_apply_is_refused_by_the_lock_and_succeeds_once_the_first_finis
     assert r["operator 2 apply"].returncode == 0, r["operator 2 apply"]
 
 
+# --- make seed ---------------------------------------------------------------------------------
+
+
+def test_make_seed_stocks_staging_for_its_profile_with_mailbox_simulator_customers(scenario):
+    """As staging's deploy role, into staging's account: stock for every load-test SKU that the
+    staging profile cannot exhaust (every order then runs the stock transaction to the end), a
+    mailbox-simulator address for every customer; seeding again writes the same items and
+    puts back the stock a run took."""
+    from tools.ops.seed import load_test_population, simulator_address, stock_plan
+
+    r = scenario.results
+    assert "as arn:aws:iam::222222222222:role/acme-platform-deploy-staging" in (
+        r["seed staging"].output
+    )
+    skus, customers = load_test_population()
+    plan = stock_plan("staging")
+    assert plan.units_per_sku >= plan.virtual_users * 3 >= 225_000 * 3
+    seeded = r["seeded items"]
+    assert {k: int(v["available"]["N"]) for k, v in seeded.items() if k.startswith("SKU#")} == {
+        f"SKU#{sku}": plan.units_per_sku for sku in skus
+    }
+    assert {k: v["email"]["S"] for k, v in seeded.items() if k.startswith("CUSTOMER#")} == {
+        f"CUSTOMER#{c}": simulator_address(c) for c in customers
+    }
+    assert all(
+        v["email"]["S"].endswith("@simulator.amazonses.com")
+        for k, v in seeded.items()
+        if k.startswith("CUSTOMER#")
+    )
+    assert r["seeded items again"] == seeded  # the 5 units left by "a run" are back to full
+
+
+def test_seeding_prod_is_refused_without_the_load_test_opt_in(scenario):
+    refused = scenario.results["seed prod without the opt-in"]
+    assert refused.returncode == 2, refused
+    assert "LOADTEST_ALLOW_PROD=yes" in refused.output
+    assert scenario.results["prod items after the refused seed"] == {}
+
+
 # --- deploy roles ------------------------------------------------------------------------------
 
 

@@ -117,6 +117,8 @@ module "platform" {
     timeout             = 6
     maximum_concurrency = 2
   }
+  # The emulator's SES has no sending quota; the notifier is still paced, at 25 a second each.
+  ses_send_rate = 50
 
   # What the emulator lacks (docs/emulators.md, "The stack and the local environment"):
   tracing_enabled = false # no X-Ray daemon

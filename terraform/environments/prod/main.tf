@@ -83,6 +83,9 @@ module "platform" {
     rate_limit  = 5000
     burst_limit = 3000
   }
+  # What SES granted prod's account out of the sandbox (GetSendQuota's MaxSendRate): replace it
+  # with your account's. `make capacity ENV=prod` fails while it is above what SES allows.
+  ses_send_rate = 14
   # Every alarm mails on-call; the pager gets only the composite "orders-prod-unhealthy".
   alarm_subscriptions = [
     { protocol = "email", endpoint = "oncall@example.com" },

@@ -79,6 +79,15 @@ module "platform" {
     rate_limit  = 2000
     burst_limit = 2000
   }
+  # SES in a new account (the sandbox) accepts 1 message a second, to verified addresses and
+  # the mailbox simulator only (`make seed ENV=staging` gives every load-test customer a
+  # simulator address). The notifier sends at that rate, two environments at half of it each;
+  # a load test's mail drains from the notifications queue long after the run (make capacity
+  # prints how long). Raise it to what GetSendQuota says once the account leaves the sandbox.
+  ses_send_rate = 1
+  notifier_function = {
+    maximum_concurrency = 2
+  }
   # The team hears of staging's alarms (load tests make some); nothing pages.
   alarm_subscriptions = [{ protocol = "email", endpoint = "platform-team@example.com" }]
 }
