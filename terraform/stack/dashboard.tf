@@ -36,7 +36,7 @@ locals {
         [local.business_namespace, "NotificationsSent", "environment", var.environment, "service", "notifier"],
       ], "Sum"],
     ],
-    flatten([for service, function in local.inventory.functions : [
+    concat([for service, function in local.inventory.functions : [
       ["${service}: invocations, errors, throttles", [
         ["AWS/Lambda", "Invocations", "FunctionName", function],
         ["AWS/Lambda", "Errors", "FunctionName", function],
@@ -50,8 +50,8 @@ locals {
         ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", function, { stat = "Maximum" }],
         [local.business_namespace, "ColdStart", "function_name", function, "service", service, { stat = "Sum" }],
       ], "Maximum"],
-    ]]),
-    flatten([for queue, q in local.inventory.queues : [
+    ]]...),
+    concat([for queue, q in local.inventory.queues : [
       ["${queue} queue and its DLQ: messages waiting", [
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.queue],
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.dlq],
@@ -59,7 +59,7 @@ locals {
       ["${queue} queue: oldest message age (s)", [
         ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q.queue],
       ], "Maximum"],
-    ]]),
+    ]]...),
     [
       ["Table: consumed capacity", [
         ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", local.inventory.table],
