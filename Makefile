@@ -134,6 +134,15 @@ promote: $(VENV_STAMP) ## Pin what FROM runs in TO (copying the bytes), then pla
 dashboard: $(VENV_STAMP) ## Print the console URL of ENV's CloudWatch dashboard
 	@$(PY) -m tools.ops.dashboard --env "$(ENV)"
 
+.PHONY: dlq
+dlq: $(VENV_STAMP) ## ENV's dead-letter queues: depth, oldest message, a sample with order ids and logged failures [SAMPLE=n]
+	@$(PY) -m tools.ops.dead_letters list --env "$(ENV)" $(if $(SAMPLE),--sample $(SAMPLE))
+
+.PHONY: redrive
+redrive: $(VENV_STAMP) ## Move QUEUE's dead letters (orders|notifications) back to its source queue [LIMIT=n ORDER=<order id> DRY_RUN=1]
+	@test -n "$(QUEUE)" || { echo "usage: make redrive ENV=<env> QUEUE=orders|notifications [LIMIT=n ORDER=<order id> DRY_RUN=1]" >&2; exit 2; }
+	@$(PY) -m tools.ops.dead_letters redrive --env "$(ENV)" --queue "$(QUEUE)" $(if $(LIMIT),--limit $(LIMIT)) $(if $(ORDER),--order-id "$(ORDER)") $(if $(DRY_RUN),--dry-run)
+
 # --- Local stack (the embedded default: no AWS account, no Docker) -----------
 
 .PHONY: up

@@ -248,3 +248,13 @@ variable "event_archive_retention_days" {
     error_message = "event_archive_retention_days must be a whole number of days, 0 for no archive."
   }
 }
+
+variable "monthly_budget_usd" {
+  description = "The environment's monthly AWS Budgets budget, in USD: its alarm topic hears when the month is forecast to reach 80 % of it and when it has spent 100 %. `make cost ENV=<env>` estimates what the environment costs."
+  type        = number
+
+  validation {
+    condition     = var.monthly_budget_usd > 0 && var.monthly_budget_usd <= 1000000
+    error_message = "monthly_budget_usd must be a positive number of US dollars, at most 1,000,000."
+  }
+}
