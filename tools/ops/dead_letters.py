@@ -37,6 +37,8 @@ PEEK_VISIBILITY_S = 20  # a listed message is hidden this long, then visible aga
 MOVE_VISIBILITY_S = 60  # a message being moved stays hidden while its copy is sent
 SQS_BATCH = 10  # messages per ReceiveMessage, SendMessageBatch, DeleteMessageBatch
 RECEIVE_WAIT_S = 1  # long polling: an empty answer means an empty queue
+HIDDEN_WAIT_S = PEEK_VISIBILITY_S + 10  # how long a redrive waits for messages others hide
+HIDDEN_POLL_S = 1.0
 LOG_PAGES = 5  # FilterLogEvents pages read per message: bounded on a busy log group
 # How an endpoint answers an operation it does not have (ministack: InvalidAction).
 UNSUPPORTED_CODES = frozenset(
@@ -477,6 +479,11 @@ def _restore_visibility(sqs: Any, url: str, messages: Sequence[Mapping[str, Any]
         )
 
 
+def _hidden_by_others(sqs: Any, queue: DeadLetterQueue, hidden_by_us: int) -> int:
+    hidden = _queue_attributes(sqs, queue.url, "ApproximateNumberOfMessagesNotVisible")
+    return max(0, int(hidden["ApproximateNumberOfMessagesNotVisible"]) - hidden_by_us)
+
+
 def move_by_receiving(
     sqs: Any,
     queue: DeadLetterQueue,
@@ -497,6 +504,7 @@ def move_by_receiving(
     copies: set[str] = set()
     untouched: list[dict[str, Any]] = []
     idle = 0
+    waiting_until: float | None = None
     reported = time.monotonic()
     while limit is None or result.moved + result.would_move < limit:
         room = SQS_BATCH if limit is None else limit - result.moved - result.would_move
@@ -516,7 +524,19 @@ def move_by_receiving(
                 take.append(message)
         idle = 0 if fresh else idle + 1
         if idle >= 2:  # two receives in a row found nothing not looked at yet
-            break
+            ours = len(untouched) + result.not_sent + result.delivered_twice
+            hidden = _hidden_by_others(sqs, queue, ours)
+            if not hidden or (waiting_until is not None and time.monotonic() > waiting_until):
+                break
+            if waiting_until is None:
+                waiting_until = time.monotonic() + HIDDEN_WAIT_S
+                say(
+                    f"  {hidden} message(s) hidden by another reader (`make dlq` hides its "
+                    f"sample for {PEEK_VISIBILITY_S}s): waiting up to {HIDDEN_WAIT_S}s for them"
+                )
+            idle = 0
+            time.sleep(HIDDEN_POLL_S)
+            continue
         if dry_run:
             for message in take:
                 order = order_id_of(message["Body"]) or "-"

@@ -302,6 +302,18 @@ def test_a_dry_run_says_what_would_move_and_moves_nothing(aws, orders_dlq):
     assert "dry run: would move 2" in dead_letters.format_redrive(orders_dlq, result)
 
 
+def test_messages_a_listing_hid_are_waited_for_and_moved(aws, orders_dlq, monkeypatch):
+    """`make dlq` then `make redrive`: the listed sample is still hidden when the redrive starts."""
+    monkeypatch.setattr(dead_letters, "HIDDEN_POLL_S", 0.2)
+    monkeypatch.setattr(dead_letters, "PEEK_VISIBILITY_S", 1)
+    sqs = aws("sqs")
+    _park(sqs, orders_dlq, [_order("o-1"), _order("o-2")])
+    assert len(dead_letters.peek(sqs, orders_dlq.url, 1)) == 1
+    result, said = _fallback(orders_dlq, sqs)
+    assert result.moved == 2
+    assert any("1 message(s) hidden by another reader" in line for line in said)
+
+
 class _RefusesOneCopy:
     """An SQS client whose SendMessageBatch refuses the copy of one body, recording the order
     of the calls that move messages."""
@@ -356,6 +368,7 @@ QUEUE = DeadLetterQueue(
     "arn:aws:sqs:eu-west-1:111111111111:orders-dev-orders",
 )
 DEPTH = {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+HIDDEN_NONE = {"ApproximateNumberOfMessagesNotVisible": "0"}
 
 
 def _task(status: str, moved: int, **extra: Any) -> dict[str, Any]:
@@ -429,6 +442,7 @@ def test_an_endpoint_without_move_tasks_falls_back_to_receive_send_delete(stubbe
     stub.add_response("get_queue_attributes", {"Attributes": {"ApproximateNumberOfMessages": "0"}})
     stub.add_response("receive_message", {})
     stub.add_response("receive_message", {})
+    stub.add_response("get_queue_attributes", {"Attributes": HIDDEN_NONE})
     stub.add_response("get_queue_attributes", {"Attributes": DEPTH})
     said: list[str] = []
     result = dead_letters.redrive(QUEUE, sqs, say=said.append)
@@ -453,6 +467,7 @@ def test_a_limit_an_order_or_a_dry_run_never_starts_a_move_task(stubbed_sqs, opt
     stub.add_response("get_queue_attributes", {"Attributes": {"ApproximateNumberOfMessages": "0"}})
     stub.add_response("receive_message", {})
     stub.add_response("receive_message", {})
+    stub.add_response("get_queue_attributes", {"Attributes": HIDDEN_NONE})
     stub.add_response("get_queue_attributes", {"Attributes": DEPTH})
     assert dead_letters.redrive(QUEUE, sqs, say=lambda _line: None, **options).moved == 0
 
