@@ -47,7 +47,12 @@ def report(result: model.Estimate) -> str:
         f"  {'total':<31} {_usd(result.total):>11}",
         f"  {'per 1,000 orders':<31} {_usd(result.per_1000_orders):>11}",
     ]
-    if cfg.budget_usd:
+    if cfg.budget_usd and cfg.env == "local":
+        lines.append(
+            f"  {'budget (monthly_budget_usd)':<31} {_usd(cfg.budget_usd):>11}  "
+            "nominal: the emulator costs nothing"
+        )
+    elif cfg.budget_usd:
         lines.append(
             f"  {'budget (monthly_budget_usd)':<31} {_usd(cfg.budget_usd):>11}  "
             f"this estimate is {result.total / cfg.budget_usd:.0%} of it"
@@ -116,7 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             measured.load(),
             free_tier=args.free_tier,
         )
-    except (configuration.ConfigurationError, prices.PriceError, FileNotFoundError) as error:
+    except (
+        configuration.ConfigurationError,
+        prices.PriceError,
+        FileNotFoundError,
+        ValueError,
+    ) as error:
         print(f"cost: {error}", file=sys.stderr)
         return 2
     print(report(result))

@@ -209,17 +209,20 @@ def root_locals(root: Path) -> dict[str, Any]:
     return found
 
 
-def _local_stack_state() -> dict[str, Any] | None:
+def _local_stack_state(stack: Any = None) -> dict[str, Any] | None:
+    """`terraform show -json` of a running local stack: `stack`, or the one `make up` started."""
+    import json
+
     from tools.local import ministack
     from tools.local.stack import Stack, StackError
 
-    state = ministack.status()
-    if not (state.running and state.healthy):
-        return None
-    import json
-
+    if stack is None:
+        state = ministack.status()
+        if not (state.running and state.healthy):
+            return None
+        stack = Stack(port=state.port)
     try:
-        shown = Stack(port=state.port).terraform("show", "-json", "-no-color", capture=True)
+        shown = stack.terraform("show", "-json", "-no-color", capture=True)
     except StackError:
         return None
     document = json.loads(shown.stdout or "{}")
@@ -241,7 +244,9 @@ def _saved_plan(env: str) -> dict[str, Any] | None:
     return json.loads(shown.stdout)
 
 
-def read(env: str, say: Say = print) -> Configuration:
+def read(env: str, say: Say = print, local_stack: Any = None) -> Configuration:
+    """The environment's settings; `local_stack` is a running tools.local.stack.Stack to read
+    instead of the one `make up` started (the end-to-end tests have their own)."""
     root = root_of(env)
     local = root_locals(root)
     region = str(local.get("region") or "")
@@ -249,7 +254,7 @@ def read(env: str, say: Say = print) -> Configuration:
         raise ConfigurationError(f"{root} has no local.region")
     document, source = None, ""
     if env == "local":
-        document = _local_stack_state()
+        document = _local_stack_state(local_stack)
         source = "the state of the running local stack (terraform show -json)"
     else:
         document = _saved_plan(env)

@@ -55,11 +55,11 @@ def durations(bench_file: Path = BENCH_FILE) -> Durations:
         when = datetime.fromtimestamp(bench_file.stat().st_mtime, UTC).date().isoformat()
         return Durations(
             {row["function"]: float(row["warm_sdk_p50_ms"]) for row in rows},
-            f"make bench on this machine, {when} (warm +SDK p50; no network)",
+            f"make bench on this machine {when}, warm +SDK p50, no network",
         )
     return Durations(
         dict(BENCH_PUBLISHED["warm_sdk_p50_ms"]),
-        f"make bench, {BENCH_PUBLISHED['date']} (docs/benchmarks.md; warm +SDK p50; no network)",
+        f"make bench {BENCH_PUBLISHED['date']}, warm +SDK p50, no network (docs/benchmarks.md)",
     )
 
 

@@ -227,7 +227,7 @@ def estimate(
                     f"lambda.provisioned_duration.gb_second.{function.architecture}",
                     gb_seconds * on_pc,
                 ),
-                f"{ms} ms billed per invocation ({durations.source})",
+                f"{ms} ms billed per invocation: {durations.source}",
             )
             result.break_even.append(
                 _break_even(b, function, count, ms, pc_usd, gb_seconds * on_pc)
@@ -238,7 +238,7 @@ def estimate(
                 f"{service}: {_fmt(gb_seconds * (1 - on_pc))} GB-s, {function.memory_mb} MB "
                 f"{function.architecture}",
                 b.price(f"lambda.gb_second.{function.architecture}", gb_seconds * (1 - on_pc)),
-                f"{ms} ms billed per invocation ({durations.source})",
+                f"{ms} ms billed per invocation: {durations.source}",
             )
         if function.snap_start:
             cached = function.memory_gb * SECONDS_PER_MONTH

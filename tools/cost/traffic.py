@@ -46,6 +46,19 @@ class Traffic:
         return self.rps * self.active_seconds
 
 
+# Planning figures, not measurements: replace them with your own forecast. Each environment's
+# monthly_budget_usd is `make cost` at its figure plus headroom (docs/cost.md).
+PLANNED = {
+    "prod": Traffic(
+        10.0,
+        24.0,
+        "planning figure: 10 req/s around the clock, ~10 M orders a month; the prod load test "
+        "proves 200 req/s",
+    ),
+    "dev": Traffic(1.0, 8.0, "planning figure: 1 req/s for 8 working hours"),
+}
+
+
 def _steps(flow: list[Mapping[str, Any]]) -> list[tuple[str, Mapping[str, Any]]]:
     found = []
     for step in flow:
@@ -90,16 +103,15 @@ def mix(config: Mapping[str, Any] | None = None) -> Mix:
 
 
 def default_traffic(env: str, config: Mapping[str, Any] | None = None) -> Traffic:
+    """What `make cost` assumes without RPS/HOURS: a planning figure where an environment
+    serves users (PLANNED), its load test once a day where it only runs load tests."""
+    if env in PLANNED:
+        return PLANNED[env]
     config = config or load_config()
-    environments = config["config"].get("environments", {})
-    if env not in environments:
-        return Traffic(1.0, 8.0, f"assumed for {env} (no load-test profile): 1 req/s, 8 h a day")
+    if env not in config["config"].get("environments", {}):
+        raise ValueError(f"no traffic known for {env}: pass RPS= and HOURS=")
     prof = profile(config, env)
     rate = float((prof.get("loadtest") or {}).get("target_rps", 1))
-    if env == "prod":
-        return Traffic(
-            rate, 24.0, "prod's load-test target rate (loadtest/artillery.yml), around the clock"
-        )
     seconds = sum(phase_duration(p) for p in prof.get("phases", []))
     return Traffic(
         rate,

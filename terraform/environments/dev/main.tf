@@ -73,8 +73,8 @@ module "platform" {
   notification_sender = "orders@dev.example.com"
   log_retention_days  = 7
 
-  # The monthly AWS Budgets budget (dev: small functions, low limits; a budget that notices a runaway loop).
-  monthly_budget_usd = 50
+  # The monthly AWS Budgets budget (dev: make cost ENV=dev, ~60 USD at its planning figure, with headroom).
+  monthly_budget_usd = 100
 
   # Cheap: small functions, low limits, nothing kept that a redeploy cannot recreate.
   data_protection = {

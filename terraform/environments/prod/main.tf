@@ -73,8 +73,8 @@ module "platform" {
   notification_sender = "orders@example.com"
   log_retention_days  = 90
 
-  # The monthly AWS Budgets budget (prod: make cost ENV=prod at its expected traffic, with headroom).
-  monthly_budget_usd = 1500
+  # The monthly AWS Budgets budget (prod: make cost ENV=prod, ~1,350 USD at its planning figure of 10 req/s, with headroom).
+  monthly_budget_usd = 2000
 
   # Protected: the table survives a destroy and can be restored to any second of 35 days.
   data_protection = {

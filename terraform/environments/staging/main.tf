@@ -73,8 +73,8 @@ module "platform" {
   notification_sender = "orders@staging.example.com"
   log_retention_days  = 30
 
-  # The monthly AWS Budgets budget (staging: the daily load test at 1,000 req/s and little else).
-  monthly_budget_usd = 300
+  # The monthly AWS Budgets budget (staging: make cost ENV=staging, ~600 USD for a daily load test, with headroom).
+  monthly_budget_usd = 900
 
   data_protection = {
     deletion_protection    = true

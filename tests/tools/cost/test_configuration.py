@@ -24,7 +24,7 @@ EXPECTED = {
         "retention": 7,
         "pitr": False,
         "archive": 0,
-        "budget": 50.0,
+        "budget": 100.0,
     },
     "staging": {
         "memory": {"orders_api": 1024, "order_processor": 512, "notifier": 256},
@@ -33,7 +33,7 @@ EXPECTED = {
         "retention": 30,
         "pitr": True,
         "archive": 0,
-        "budget": 300.0,
+        "budget": 900.0,
     },
     "prod": {
         "memory": {"orders_api": 1024, "order_processor": 512, "notifier": 256},
@@ -42,7 +42,7 @@ EXPECTED = {
         "retention": 90,
         "pitr": True,
         "archive": 14,
-        "budget": 1500.0,
+        "budget": 2000.0,
     },
 }
 
