@@ -282,7 +282,9 @@ def inspect(
             DeadLetter(
                 message_id=message["MessageId"],
                 order_id=order_id_of(message["Body"]),
-                receive_count=int(message.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
+                # before this read, which is a receive too
+                receive_count=int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+                - 1,
                 sent_at=sent,
                 body=message["Body"],
                 failure=logged_failure(logs, consumers, message["MessageId"], since),
@@ -331,7 +333,7 @@ def format_inspection(found: Inspection, now: datetime) -> str:
             age = f", sent {duration((now - letter.sent_at).total_seconds())} ago"
         lines.append(
             f"    {letter.message_id}  order {letter.order_id or '-'}  "
-            f"received {letter.receive_count}x{age}"
+            f"received {letter.receive_count}x before{age}"
         )
         if letter.failure:
             lines.append(f"      failed: {letter.failure}")
