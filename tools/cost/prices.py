@@ -8,9 +8,13 @@ credentials may call it) for each price's product by its service code and usage 
 writes the file with the API's figures and today's date. A price the API does not answer is
 kept as it was, marked as not refreshed, and named on the terminal.
 
-Each price says where it came from: "price-list" (the Price List API, or its published offer
-files: the same data) or "pricing-page" (AWS's public pricing page, not yet checked against the
-Price List API; `make cost-prices` replaces it).
+Each price says where it came from: "price-list <date>" (the Price List API's answer on that
+date) or "transcribed <date>" (written down by hand from AWS's published prices, not fetched;
+`make cost-prices` replaces it).
+
+The Price List gives some free tiers as a first tier at $0 (SQS's first million requests,
+DynamoDB's first 25 GB); the file keeps them apart, as free_per_month, so that a cost is
+without free tiers unless FREE_TIER=1 asks for them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,7 +120,7 @@ class PriceBook:
         return self.prices[key]
 
     def provenance(self) -> dict[str, int]:
-        """How many prices came from where: price-list, pricing-page."""
+        """How many prices came from where: price-list, transcribed."""
         counts: dict[str, int] = {}
         for price in self.prices.values():
             kind = price.source.split()[0]
@@ -188,11 +192,24 @@ def tiers_of(product: Mapping[str, Any]) -> list[list[float | None]]:
     return sorted(tiers, key=lambda tier: tier[0])
 
 
+def split_free_tier(tiers: list[list[float | None]]) -> tuple[list[list[float | None]], float]:
+    """A first tier at $0 is a free allowance: (the paid tiers, the first one starting at 0
+    as without the allowance, and the allowance)."""
+    if len(tiers) < 2 or tiers[0][2] != 0 or tiers[0][1] is None:
+        return tiers, 0.0
+    free = float(tiers[0][1])
+    paid = [list(tier) for tier in tiers[1:]]
+    paid[0][0] = 0.0
+    return paid, free
+
+
 def _matches(usage_type: str, wanted: str) -> bool:
     return re.fullmatch(rf"(?:[A-Z0-9]+-)?{re.escape(wanted)}", usage_type) is not None
 
 
-def refresh(pricing: Any, region: str, current: Mapping[str, Any]) -> tuple[dict, list[str]]:
+def refresh(
+    pricing: Any, region: str, current: Mapping[str, Any], say: Callable[[str], None] = print
+) -> tuple[dict, list[str]]:
     """The price file's document with every price the API answers replaced; and the keys it
     did not answer (kept as they were)."""
     today = datetime.now(UTC).date().isoformat()
@@ -201,26 +218,32 @@ def refresh(pricing: Any, region: str, current: Mapping[str, Any]) -> tuple[dict
     by_service: dict[str, list[dict[str, Any]]] = {}
     for key, (service, usage) in USAGE_TYPES.items():
         if service not in by_service:
+            say(f"  {service} ...")
             by_service[service] = list(_products(pricing, service, region))
+            say(f"  {service}: {len(by_service[service])} products in {region}")
         found = [
             p
             for p in by_service[service]
             if _matches(p.get("product", {}).get("attributes", {}).get("usagetype", ""), usage)
         ]
-        tiers = next((t for t in map(tiers_of, found) if any(rate for _b, _e, rate in t)), None)
-        if not tiers:
+        # the product with a price (a region may also list a $0 product of the same usage)
+        priced = next((p for p in found if any(rate for _b, _e, rate in tiers_of(p))), None)
+        if priced is None:
             missing.append(f"{key} ({service} usage type *{usage})")
             continue
-        product = found[0]["product"]
+        tiers, free = split_free_tier(tiers_of(priced))
+        # an allowance the Price List does not give as a $0 tier (Lambda's) is kept as it was
+        allowance = {"free_per_month": free} if free else {}
         prices[key] = {
             **prices.get(key, {}),
+            **allowance,
             "unit": next(
                 d["unit"]
-                for term in found[0]["terms"]["OnDemand"].values()
+                for term in priced["terms"]["OnDemand"].values()
                 for d in term["priceDimensions"].values()
             ),
             "tiers": tiers,
-            "usage_type": product["attributes"]["usagetype"],
+            "usage_type": priced["product"]["attributes"]["usagetype"],
             "source": f"price-list {today}",
         }
     document = {
@@ -229,7 +252,8 @@ def refresh(pricing: Any, region: str, current: Mapping[str, Any]) -> tuple[dict
         "as_of": today,
         "source": (
             "AWS Price List API (pricing:GetProducts, on-demand terms) via "
-            f"`make cost-prices REGION={region}` on {today}"
+            f"`make cost-prices REGION={region}` on {today}; a price it did not answer is "
+            "kept as it was, with its own source"
         ),
         "prices": dict(sorted(prices.items())),
     }

@@ -18,13 +18,13 @@ from tools.cost.prices import PriceError
 def test_the_shipped_prices_have_a_date_a_source_and_every_price_the_model_uses():
     book = prices.load("eu-west-1")
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", book.as_of)
-    assert "Price List" in book.source
+    assert "make cost-prices REGION=eu-west-1" in book.source
     assert set(book.prices) == set(prices.USAGE_TYPES)
     for price in book.prices.values():
-        assert price.source.split()[0] in ("price-list", "pricing-page"), price
+        assert re.fullmatch(r"(price-list|transcribed) \d{4}-\d{2}-\d{2}", price.source[:22]), price
         assert price.tiers[0].begin == 0
-        assert all(tier.usd >= 0 for tier in price.tiers)
-    # Spot checks against the offer file's figures (EU (Ireland)).
+        assert all(tier.usd > 0 for tier in price.tiers), "a $0 tier is a free tier: free_per_month"
+    # Spot checks against AWS's published figures for EU (Ireland).
     assert book["lambda.gb_second.arm64"].first_rate == 1.33334e-05
     assert book["apigateway.http.requests"].cost(1e6) == pytest.approx(1.11)
     assert book["dynamodb.write_request_units"].cost(1e6) == pytest.approx(0.705)
@@ -132,3 +132,40 @@ def test_usage_types_match_with_or_without_a_region_prefix():
     assert prices._matches("USE2-Request-ARM", "Request-ARM")
     assert not prices._matches("EU-Request-ARM", "Request")
     assert not prices._matches("EU-Lambda-Request", "Request")
+
+
+def test_a_free_tier_the_price_list_gives_as_a_zero_tier_is_off_unless_asked_for():
+    pricing = boto3.client(
+        "pricing",
+        region_name="us-east-1",
+        aws_access_key_id="a",
+        aws_secret_access_key="b",  # noqa: S106 - never sent: the Stubber answers
+    )
+    # SQS's standard requests as the Price List tiers them: the first million at $0.
+    sqs_answer = [
+        _product(
+            "EU-Requests-Tier1",
+            ("0", "1000000", "0.0000000000"),
+            ("1000000", "100000000000", "0.0000004000"),
+            ("100000000000", "Inf", "0.0000003000"),
+        )
+    ]
+    services = dict.fromkeys(service for service, _usage in prices.USAGE_TYPES.values())
+    with Stubber(pricing) as stub:
+        for service in services:
+            stub.add_response(
+                "get_products",
+                {
+                    "FormatVersion": "aws_v1",
+                    "PriceList": sqs_answer if service == "AWSQueueService" else [],
+                },
+            )
+        document, _missing = prices.refresh(
+            pricing, "eu-west-1", {"prices": {}}, say=lambda _: None
+        )
+    entry = document["prices"]["sqs.requests"]
+    assert entry["free_per_month"] == 1e6
+    assert entry["tiers"] == [[0.0, 1e11, 4e-07], [1e11, None, 3e-07]]
+    sqs = prices._price("sqs.requests", entry)
+    assert sqs.cost(3e6) == pytest.approx(1.20), "free tiers are off by default"
+    assert sqs.cost(3e6, free_tier=True) == pytest.approx(0.80)
