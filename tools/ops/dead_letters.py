@@ -235,6 +235,21 @@ def logged_failure(logs: Any, groups: Sequence[str], message_id: str, since_ms: 
     return None
 
 
+def delivery_failure(message: Mapping[str, Any]) -> str | None:
+    """Why EventBridge parked an event it could not deliver: the rule's target DLQ gets the
+    event with ERROR_CODE and ERROR_MESSAGE attributes (no consumer ever saw it)."""
+    attributes = message.get("MessageAttributes") or {}
+
+    def text(name: str) -> str:
+        return str((attributes.get(name) or {}).get("StringValue") or "")
+
+    if not (text("ERROR_CODE") or text("ERROR_MESSAGE")):
+        return None
+    rule = text("RULE_ARN").rsplit("/", 1)[-1] or "a rule"
+    detail = ": ".join(part for part in (text("ERROR_CODE"), text("ERROR_MESSAGE")) if part)
+    return f"EventBridge could not deliver it ({rule}): {detail}"
+
+
 def _sent_at(message: Mapping[str, Any]) -> datetime | None:
     stamp = message.get("Attributes", {}).get("SentTimestamp")
     return datetime.fromtimestamp(int(stamp) / 1000, UTC) if stamp else None
@@ -287,7 +302,8 @@ def inspect(
                 - 1,
                 sent_at=sent,
                 body=message["Body"],
-                failure=logged_failure(logs, consumers, message["MessageId"], since),
+                failure=logged_failure(logs, consumers, message["MessageId"], since)
+                or delivery_failure(message),
             )
         )
     age, source = oldest_age(make_client("cloudwatch"), queue, sample, now)

@@ -229,6 +229,40 @@ def test_the_failure_is_the_last_error_the_consumer_logged_for_the_message(aws):
     assert dead_letters.logged_failure(logs, groups, "m-3", start - 1000) is None
 
 
+def test_an_event_the_rule_could_not_deliver_is_explained_by_eventbridge_s_attributes(
+    aws, platform
+):
+    sqs = aws("sqs")
+    notifications = dead_letters.choose(
+        dead_letters.dead_letter_queues(platform, sqs), "orders-test-notifications"
+    )
+
+    def string(value: str) -> dict[str, str]:
+        return {"DataType": "String", "StringValue": value}
+
+    # What EventBridge puts in a target's DLQ: the event, and why it gave up, as attributes.
+    sqs.send_message(
+        QueueUrl=notifications.url,
+        MessageBody=json.dumps({"detail-type": "OrderConfirmed", "detail": {"order_id": "o-9"}}),
+        MessageAttributes={
+            "ERROR_CODE": string("SQS.AccessDeniedException"),
+            "ERROR_MESSAGE": string("Access to the resource is denied."),
+            "RULE_ARN": string(
+                "arn:aws:events:eu-west-1:123456789012:rule/bus/orders-test-order-outcomes"
+            ),
+            "TARGET_ARN": string(notifications.source_arn),
+        },
+    )
+    found = dead_letters.inspect(notifications, aws, sample_size=5, now=datetime.now(UTC))
+    (letter,) = found.sample
+    assert (letter.order_id, letter.failure) == (
+        "o-9",
+        "EventBridge could not deliver it (orders-test-order-outcomes): "
+        "SQS.AccessDeniedException: Access to the resource is denied.",
+    )
+    assert dead_letters.delivery_failure({"MessageAttributes": {}}) is None
+
+
 def test_an_exception_is_described_by_its_last_line():
     entry = {
         "message": "order processing failed; the message will be retried",
