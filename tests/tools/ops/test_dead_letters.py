@@ -392,6 +392,35 @@ def test_a_message_is_deleted_only_after_its_copy_is_on_the_source(aws, orders_d
     assert _depth(sqs, orders_dlq.url) == 1  # the refused one, hidden for the move's timeout
 
 
+class _FailsOneDelete:
+    """An SQS client whose DeleteMessageBatch fails for the first entry it is given."""
+
+    def __init__(self, sqs: Any) -> None:
+        self._sqs = sqs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+    def delete_message_batch(self, QueueUrl: str, Entries: list[dict]) -> dict:
+        first, *rest = Entries
+        answer = self._sqs.delete_message_batch(QueueUrl=QueueUrl, Entries=rest) if rest else {}
+        failed = {"Id": first["Id"], "Code": "ReceiptHandleIsInvalid", "SenderFault": True}
+        return {"Successful": answer.get("Successful", []), "Failed": [failed]}
+
+
+def test_a_copy_whose_original_cannot_be_deleted_is_kept_in_both_and_counted(aws, orders_dlq):
+    sqs = aws("sqs")
+    _park(sqs, orders_dlq, [_order("o-1"), _order("o-2")])
+    result, said = _fallback(orders_dlq, _FailsOneDelete(sqs))
+    assert (result.moved, result.delivered_twice) == (2, 1)
+    assert any("it will be delivered twice" in line for line in said)
+    assert len(_drain(sqs, orders_dlq.source_url)) == 2, "both copies are on the source"
+    assert _depth(sqs, orders_dlq.url) == 1, "the original that was not deleted is still there"
+    assert "1 copied but not deleted (delivered twice)" in dead_letters.format_redrive(
+        orders_dlq, result
+    )
+
+
 # --- redrive: SQS's message move task ---------------------------------------------------------
 
 QUEUE = DeadLetterQueue(
