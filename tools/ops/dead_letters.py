@@ -329,7 +329,7 @@ def duration(seconds: float) -> str:
     return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
 
 
-def format_inspection(found: Inspection, now: datetime) -> str:
+def format_inspection(found: Inspection, now: datetime, env: str = "<env>") -> str:
     queue = found.queue
     consumers = ", ".join(g.rsplit("/", 1)[-1] for g in found.consumers) or "none found"
     lines = [
@@ -358,7 +358,7 @@ def format_inspection(found: Inspection, now: datetime) -> str:
             lines.append(f"      no failure logged for it in the consumer's logs; body: {excerpt}")
     if found.visible or found.in_flight:
         lines.append(
-            f"  redrive: make redrive ENV=<env> QUEUE={queue.name} [LIMIT=n ORDER=<id> DRY_RUN=1]"
+            f"  redrive: make redrive ENV={env} QUEUE={queue.name} [LIMIT=n ORDER=<id> DRY_RUN=1]"
         )
     return "\n".join(lines)
 
@@ -630,7 +630,7 @@ def _run(args: argparse.Namespace) -> Iterator[str]:
     now = datetime.now(UTC)
     if args.command == "list":
         for queue in queues:
-            yield format_inspection(inspect(queue, make_client, args.sample, now), now)
+            yield format_inspection(inspect(queue, make_client, args.sample, now), now, args.env)
         return
     queue = choose(queues, args.queue)
     result = redrive(queue, make_client("sqs"), args.limit, args.order_id, args.dry_run)

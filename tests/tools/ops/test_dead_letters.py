@@ -167,11 +167,11 @@ def test_listing_reads_a_sample_with_order_ids_and_deletes_nothing(aws, orders_d
     assert sampled <= {"o-0", "o-1", "o-2", "o-3"}
     assert all(letter.receive_count == 0 for letter in found.sample)  # parked, never received
     assert _depth(sqs, orders_dlq.url) == 4, "listing deleted a message"
-    text = dead_letters.format_inspection(found, now)
+    text = dead_letters.format_inspection(found, now, "dev")
     assert "orders DLQ orders-test-orders-dlq (source orders-test-orders" in text
     assert "  depth 4\n" in text
     assert "sample: 3 message(s), read without deleting" in text
-    assert "make redrive ENV=<env> QUEUE=orders" in text
+    assert "make redrive ENV=dev QUEUE=orders" in text
 
 
 def test_the_oldest_age_is_cloudwatch_s_when_it_has_one_else_the_oldest_sampled(orders_dlq):
