@@ -258,7 +258,9 @@ def _sent_at(message: Mapping[str, Any]) -> datetime | None:
 def oldest_age(
     cloudwatch: Any, queue: DeadLetterQueue, sample: Sequence[DeadLetter], now: datetime
 ) -> tuple[float | None, str]:
-    """SQS's own ApproximateAgeOfOldestMessage when CloudWatch has it, else the oldest sampled."""
+    """SQS's own ApproximateAgeOfOldestMessage when CloudWatch has it (on a DLQ: since the
+    message was moved there), else the oldest sampled SentTimestamp (since it was first sent
+    to the source queue: a move to the DLQ keeps it)."""
     datapoints = cloudwatch.get_metric_statistics(
         Namespace="AWS/SQS",
         MetricName="ApproximateAgeOfOldestMessage",
@@ -270,13 +272,14 @@ def oldest_age(
     ).get("Datapoints", [])
     if datapoints:
         latest = max(datapoints, key=lambda point: point["Timestamp"])
-        return float(latest["Maximum"]), "CloudWatch ApproximateAgeOfOldestMessage"
+        return float(latest["Maximum"]), "in the DLQ: CloudWatch ApproximateAgeOfOldestMessage"
     sent = [letter.sent_at for letter in sample if letter.sent_at]
     if not sent:
         return None, ""
     return (
         (now - min(sent)).total_seconds(),
-        "SentTimestamp of the oldest sampled; CloudWatch has no ApproximateAgeOfOldestMessage",
+        "since first sent: the oldest sampled SentTimestamp; CloudWatch has no "
+        "ApproximateAgeOfOldestMessage",
     )
 
 
@@ -346,7 +349,7 @@ def format_inspection(found: Inspection, now: datetime, env: str = "<env>") -> s
     for letter in found.sample:
         age = ""
         if letter.sent_at:
-            age = f", sent {duration((now - letter.sent_at).total_seconds())} ago"
+            age = f", first sent {duration((now - letter.sent_at).total_seconds())} ago"
         lines.append(
             f"    {letter.message_id}  order {letter.order_id or '-'}  "
             f"received {letter.receive_count}x before{age}"

@@ -194,7 +194,7 @@ def test_the_oldest_age_is_cloudwatch_s_when_it_has_one_else_the_oldest_sampled(
             },
         )
         age, source = dead_letters.oldest_age(cloudwatch, orders_dlq, sampled, now)
-    assert (age, source) == (7060.0, "CloudWatch ApproximateAgeOfOldestMessage")
+    assert (age, source) == (7060.0, "in the DLQ: CloudWatch ApproximateAgeOfOldestMessage")
 
 
 def test_the_failure_is_the_last_error_the_consumer_logged_for_the_message(aws):
