@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import boto3
 import pytest
@@ -69,13 +70,37 @@ def _product(usage_type: str, *dimensions: tuple[str, str, str], unit: str = "Re
     )
 
 
-def test_a_refresh_takes_each_price_the_api_answers_and_keeps_and_names_the_rest():
+def _refresh(
+    answers: dict[str, list[str]], current: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """make cost-prices' refresh against the Price List API as the Stubber answers it: each
+    service's products (none for a service not in `answers`), the requests checked."""
     pricing = boto3.client(
         "pricing",
         region_name="us-east-1",
         aws_access_key_id="a",
         aws_secret_access_key="b",  # noqa: S106 - never sent: the Stubber answers
     )
+    services = dict.fromkeys(service for service, _usage in prices.USAGE_TYPES.values())
+    with Stubber(pricing) as stub:
+        for service in services:
+            stub.add_response(
+                "get_products",
+                {"FormatVersion": "aws_v1", "PriceList": answers.get(service, [])},
+                {
+                    "ServiceCode": service,
+                    "FormatVersion": "aws_v1",
+                    "Filters": [
+                        {"Type": "TERM_MATCH", "Field": "regionCode", "Value": "eu-west-1"}
+                    ],
+                },
+            )
+        found = prices.refresh(pricing, "eu-west-1", current, say=lambda _line: None)
+        stub.assert_no_pending_responses()
+    return found
+
+
+def test_a_refresh_takes_each_price_the_api_answers_and_keeps_and_names_the_rest():
     lambda_answer = [
         _product("EU-Request", ("0", "Inf", "0.0000002000")),
         _product("EU-Request-ARM", ("0", "Inf", "0.0000002000")),
@@ -89,24 +114,8 @@ def test_a_refresh_takes_each_price_the_api_answers_and_keeps_and_names_the_rest
         # another region's prefix must not match ours by accident
         _product("EU-Lambda-GB-Second-ARM-Extra", ("0", "Inf", "9.9")),
     ]
-    services = dict.fromkeys(service for service, _usage in prices.USAGE_TYPES.values())
-    with Stubber(pricing) as stub:
-        for service in services:
-            answer = lambda_answer if service == "AWSLambda" else []
-            stub.add_response(
-                "get_products",
-                {"FormatVersion": "aws_v1", "PriceList": answer},
-                {
-                    "ServiceCode": service,
-                    "FormatVersion": "aws_v1",
-                    "Filters": [
-                        {"Type": "TERM_MATCH", "Field": "regionCode", "Value": "eu-west-1"}
-                    ],
-                },
-            )
-        current = {"prices": {"sqs.requests": {"unit": "Requests", "tiers": [[0, None, 4e-07]]}}}
-        document, missing = prices.refresh(pricing, "eu-west-1", current)
-        stub.assert_no_pending_responses()
+    current = {"prices": {"sqs.requests": {"unit": "Requests", "tiers": [[0, None, 4e-07]]}}}
+    document, missing = _refresh({"AWSLambda": lambda_answer}, current)
     today = datetime.now(UTC).date().isoformat()
     assert document["as_of"] == today
     assert "AWS Price List API" in document["source"]
@@ -135,12 +144,6 @@ def test_usage_types_match_with_or_without_a_region_prefix():
 
 
 def test_a_free_tier_the_price_list_gives_as_a_zero_tier_is_off_unless_asked_for():
-    pricing = boto3.client(
-        "pricing",
-        region_name="us-east-1",
-        aws_access_key_id="a",
-        aws_secret_access_key="b",  # noqa: S106 - never sent: the Stubber answers
-    )
     # SQS's standard requests as the Price List tiers them: the first million at $0.
     sqs_answer = [
         _product(
@@ -150,19 +153,7 @@ def test_a_free_tier_the_price_list_gives_as_a_zero_tier_is_off_unless_asked_for
             ("100000000000", "Inf", "0.0000003000"),
         )
     ]
-    services = dict.fromkeys(service for service, _usage in prices.USAGE_TYPES.values())
-    with Stubber(pricing) as stub:
-        for service in services:
-            stub.add_response(
-                "get_products",
-                {
-                    "FormatVersion": "aws_v1",
-                    "PriceList": sqs_answer if service == "AWSQueueService" else [],
-                },
-            )
-        document, _missing = prices.refresh(
-            pricing, "eu-west-1", {"prices": {}}, say=lambda _: None
-        )
+    document, _missing = _refresh({"AWSQueueService": sqs_answer}, {"prices": {}})
     entry = document["prices"]["sqs.requests"]
     assert entry["free_per_month"] == 1e6
     assert entry["tiers"] == [[0.0, 1e11, 4e-07], [1e11, None, 3e-07]]
