@@ -515,12 +515,13 @@ def move_by_receiving(
 ) -> Redrive:
     """Receive -> send a copy to the source -> delete the original, a batch at a time."""
     result = Redrive(how="dry run" if dry_run else "receive -> send -> delete")
-    at_start = int(
-        _queue_attributes(sqs, queue.url, "ApproximateNumberOfMessages")[
-            "ApproximateNumberOfMessages"
-        ]
+    depth = _queue_attributes(
+        sqs, queue.url, "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"
     )
-    say(f"{queue.queue_name}: ~{at_start} message(s) -> {queue.source_name}")
+    hidden_at_start = int(depth["ApproximateNumberOfMessagesNotVisible"])
+    at_start = int(depth["ApproximateNumberOfMessages"]) + hidden_at_start
+    hidden_note = f" ({hidden_at_start} hidden for now)" if hidden_at_start else ""
+    say(f"{queue.queue_name}: ~{at_start} message(s){hidden_note} -> {queue.source_name}")
     seen: set[str] = set()
     copies: set[str] = set()
     untouched: list[dict[str, Any]] = []

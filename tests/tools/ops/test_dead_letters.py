@@ -345,6 +345,9 @@ def test_messages_a_listing_hid_are_waited_for_and_moved(aws, orders_dlq, monkey
     assert len(dead_letters.peek(sqs, orders_dlq.url, 1)) == 1
     result, said = _fallback(orders_dlq, sqs)
     assert result.moved == 2
+    assert (
+        said[0] == "orders-test-orders-dlq: ~2 message(s) (1 hidden for now) -> orders-test-orders"
+    )
     assert any("1 message(s) hidden by another reader" in line for line in said)
 
 
