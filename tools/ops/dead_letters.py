@@ -500,9 +500,14 @@ def _restore_visibility(sqs: Any, url: str, messages: Sequence[Mapping[str, Any]
         )
 
 
-def _hidden_by_others(sqs: Any, queue: DeadLetterQueue, hidden_by_us: int) -> int:
-    hidden = _queue_attributes(sqs, queue.url, "ApproximateNumberOfMessagesNotVisible")
-    return max(0, int(hidden["ApproximateNumberOfMessagesNotVisible"]) - hidden_by_us)
+def _not_received_yet(sqs: Any, queue: DeadLetterQueue, held_by_us: int) -> int:
+    """How many messages in the DLQ this run has not received: its depth, visible and hidden,
+    less the ones this run looked at and left there. Counting the visible ones too matters: a
+    message another reader hid can turn visible between two empty receives and this check."""
+    depth = _queue_attributes(
+        sqs, queue.url, "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"
+    )
+    return max(0, sum(int(count) for count in depth.values()) - held_by_us)
 
 
 def move_by_receiving(
@@ -547,14 +552,15 @@ def move_by_receiving(
         idle = 0 if fresh else idle + 1
         if idle >= 2:  # two receives in a row found nothing not looked at yet
             ours = len(untouched) + result.not_sent + result.delivered_twice
-            hidden = _hidden_by_others(sqs, queue, ours)
-            if not hidden or (waiting_until is not None and time.monotonic() > waiting_until):
+            pending = _not_received_yet(sqs, queue, ours)
+            if not pending or (waiting_until is not None and time.monotonic() > waiting_until):
                 break
             if waiting_until is None:
                 waiting_until = time.monotonic() + HIDDEN_WAIT_S
                 say(
-                    f"  {hidden} message(s) hidden by another reader (`make dlq` hides its "
-                    f"sample for {PEEK_VISIBILITY_S}s): waiting up to {HIDDEN_WAIT_S}s for them"
+                    f"  {pending} message(s) not received yet, hidden by another reader (`make "
+                    f"dlq` hides its sample for {PEEK_VISIBILITY_S}s): waiting up to "
+                    f"{HIDDEN_WAIT_S}s for them"
                 )
             idle = 0
             time.sleep(HIDDEN_POLL_S)

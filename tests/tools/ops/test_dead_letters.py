@@ -348,7 +348,35 @@ def test_messages_a_listing_hid_are_waited_for_and_moved(aws, orders_dlq, monkey
     assert (
         said[0] == "orders-test-orders-dlq: ~2 message(s) (1 hidden for now) -> orders-test-orders"
     )
-    assert any("1 message(s) hidden by another reader" in line for line in said)
+    assert any("1 message(s) not received yet, hidden by another reader" in line for line in said)
+
+
+class _FirstReceivesFindNothing:
+    """An SQS client whose first receives come back empty, as when a message another reader
+    hid turns visible just after them."""
+
+    def __init__(self, sqs: Any, empty_receives: int) -> None:
+        self._sqs, self._empty = sqs, empty_receives
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+    def receive_message(self, **request: Any) -> dict[str, Any]:
+        if self._empty:
+            self._empty -= 1
+            return {}
+        return self._sqs.receive_message(**request)
+
+
+def test_a_message_that_turns_visible_after_two_empty_receives_is_still_moved(
+    aws, orders_dlq, monkeypatch
+):
+    monkeypatch.setattr(dead_letters, "HIDDEN_POLL_S", 0)
+    sqs = aws("sqs")
+    _park(sqs, orders_dlq, [_order("o-1")])
+    result, _said = _fallback(orders_dlq, _FirstReceivesFindNothing(sqs, 2))
+    assert result.moved == 1
+    assert _depth(sqs, orders_dlq.url) == 0
 
 
 class _RefusesOneCopy:
@@ -434,7 +462,6 @@ QUEUE = DeadLetterQueue(
     "arn:aws:sqs:eu-west-1:111111111111:orders-dev-orders",
 )
 DEPTH = {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
-HIDDEN_NONE = {"ApproximateNumberOfMessagesNotVisible": "0"}
 
 
 def _task(status: str, moved: int, **extra: Any) -> dict[str, Any]:
@@ -505,10 +532,10 @@ def test_an_endpoint_without_move_tasks_falls_back_to_receive_send_delete(stubbe
         service_message="The action StartMessageMoveTask is not valid for this endpoint.",
         http_status_code=400,
     )
-    stub.add_response("get_queue_attributes", {"Attributes": {"ApproximateNumberOfMessages": "0"}})
+    stub.add_response("get_queue_attributes", {"Attributes": DEPTH})
     stub.add_response("receive_message", {})
     stub.add_response("receive_message", {})
-    stub.add_response("get_queue_attributes", {"Attributes": HIDDEN_NONE})
+    stub.add_response("get_queue_attributes", {"Attributes": DEPTH})
     stub.add_response("get_queue_attributes", {"Attributes": DEPTH})
     said: list[str] = []
     result = dead_letters.redrive(QUEUE, sqs, say=said.append)
@@ -530,10 +557,10 @@ def test_a_refusal_that_is_not_a_missing_operation_is_not_hidden_by_the_fallback
 @pytest.mark.parametrize("options", [{"limit": 5}, {"order_id": "o-1"}, {"dry_run": True}], ids=str)
 def test_a_limit_an_order_or_a_dry_run_never_starts_a_move_task(stubbed_sqs, options):
     sqs, stub = stubbed_sqs  # a start_message_move_task call would find no stubbed answer
-    stub.add_response("get_queue_attributes", {"Attributes": {"ApproximateNumberOfMessages": "0"}})
+    stub.add_response("get_queue_attributes", {"Attributes": DEPTH})
     stub.add_response("receive_message", {})
     stub.add_response("receive_message", {})
-    stub.add_response("get_queue_attributes", {"Attributes": HIDDEN_NONE})
+    stub.add_response("get_queue_attributes", {"Attributes": DEPTH})
     stub.add_response("get_queue_attributes", {"Attributes": DEPTH})
     assert dead_letters.redrive(QUEUE, sqs, say=lambda _line: None, **options).moved == 0
 
