@@ -143,6 +143,28 @@ capacity: $(VENV_STAMP) ## Plan ENV at RPS req/s against its settings and AWS qu
 seed: $(VENV_STAMP) ## Seed ENV for a load test: stock the run cannot exhaust, mailbox-simulator customers [PROFILE=env RATE= DURATION= RAMP=]
 	@$(PY) -m tools.ops.seed --env "$(ENV)" $(if $(PROFILE),--profile $(PROFILE)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP))
 
+.PHONY: dlq
+dlq: $(VENV_STAMP) ## ENV's dead-letter queues: depth, oldest message, a sample with order ids and logged failures [SAMPLE=n]
+	@$(PY) -m tools.ops.dead_letters list --env "$(ENV)" $(if $(SAMPLE),--sample $(SAMPLE))
+
+.PHONY: redrive
+redrive: $(VENV_STAMP) ## Move QUEUE's dead letters (orders|notifications) back to its source queue [LIMIT=n ORDER=<order id> DRY_RUN=1]
+	@test -n "$(QUEUE)" || { echo "usage: make redrive ENV=<env> QUEUE=orders|notifications [LIMIT=n ORDER=<order id> DRY_RUN=1]" >&2; exit 2; }
+	@$(PY) -m tools.ops.dead_letters redrive --env "$(ENV)" --queue "$(QUEUE)" $(if $(LIMIT),--limit $(LIMIT)) $(if $(ORDER),--order-id "$(ORDER)") $(if $(DRY_RUN),--dry-run)
+
+.PHONY: cost
+cost: $(VENV_STAMP) ## Monthly cost of ENV per component, total and per 1,000 orders, from its real settings [RPS=req/s HOURS=h/day FREE_TIER=1]
+	@$(PY) -m tools.cost --env "$(ENV)" $(if $(RPS),--rps $(RPS)) $(if $(HOURS),--hours $(HOURS)) $(if $(FREE_TIER),--free-tier)
+
+.PHONY: cost-prices
+cost-prices: $(VENV_STAMP) ## Refresh tools/cost/data/prices-REGION.json from the AWS Price List API (needs AWS credentials)
+	@test -n "$(REGION)" || { echo "usage: make cost-prices REGION=eu-west-1" >&2; exit 2; }
+	@$(PY) -m tools.cost.prices --region "$(REGION)"
+
+.PHONY: cost-measure
+cost-measure: $(VENV_STAMP) ## Measure one order's AWS calls, capacity units and log bytes through the handlers (tools/cost/data/measured.json)
+	@COST_MEASURE_WRITE=1 $(PY) -m pytest -q tests/unit/test_calls_per_order.py
+
 # --- Local stack (the embedded default: no AWS account, no Docker) -----------
 
 .PHONY: up

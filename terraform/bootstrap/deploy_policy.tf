@@ -330,6 +330,16 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
+    sid = "Budget"
+    # ModifyBudget covers creating, changing and deleting a budget and its notifications.
+    actions = [
+      "budgets:ListTagsForResource", "budgets:ModifyBudget", "budgets:TagResource",
+      "budgets:UntagResource", "budgets:ViewBudget",
+    ]
+    resources = ["arn:${local.partition}:budgets::${var.account_id}:budget/${local.stack_name[each.key]}-*"]
+  }
+
+  statement {
     sid       = "Identity"
     actions   = ["sts:GetCallerIdentity"]
     resources = ["*"]

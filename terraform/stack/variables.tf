@@ -206,12 +206,12 @@ variable "tags" {
 }
 
 variable "notifier_function" {
-  description = "Sizing of the notifier and its SQS event source: batch size (1-10) and maximum concurrency (2-1000)."
+  description = "Sizing of the notifier and its SQS event source: batch size (1-10) and maximum concurrency (2-1000; the default 2, SQS's floor, sends a batch of 10 in 20 s at ses_send_rate's sandbox default of 1/s)."
   type = object({
     memory_size         = optional(number, 256)
     timeout             = optional(number, 30)
     batch_size          = optional(number, 10)
-    maximum_concurrency = optional(number, 10)
+    maximum_concurrency = optional(number, 2)
   })
   default = {}
 
@@ -264,5 +264,15 @@ variable "ses_send_rate" {
   validation {
     condition     = var.notifier_function.batch_size * var.notifier_function.maximum_concurrency / var.ses_send_rate <= 0.8 * var.notifier_function.timeout
     error_message = "At ses_send_rate, a notifier batch takes batch_size x maximum_concurrency / ses_send_rate seconds to send: keep it within 80 % of notifier_function.timeout (lower the batch size or the maximum concurrency, or raise the timeout)."
+  }
+}
+
+variable "monthly_budget_usd" {
+  description = "The environment's monthly AWS Budgets budget, in USD: its alarm topic hears when the month is forecast to reach 80 % of it and when it has spent 100 %. `make cost ENV=<env>` estimates what the environment costs."
+  type        = number
+
+  validation {
+    condition     = var.monthly_budget_usd > 0 && var.monthly_budget_usd <= 1000000
+    error_message = "monthly_budget_usd must be a positive number of US dollars, at most 1,000,000."
   }
 }

@@ -19,6 +19,7 @@ from tests.support.accounts import (
     managed_resources,
     state_bucket,
 )
+from tests.terraform.policy import COST_ALLOCATION_TAGS
 
 pytestmark = [pytest.mark.emulator, pytest.mark.xdist_group("accounts")]
 
@@ -445,3 +446,27 @@ def test_the_deploy_role_may_manage_every_resource_of_its_environment_by_name(sc
         if not any(service in services and pattern.match(arn) for services, pattern in allows):
             uncovered.append(f"{resource['address']}: {arn}")
     assert uncovered == []
+
+
+# --- cost allocation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_resource_of_an_environment_carries_its_cost_allocation_tags(scenario, env):
+    """The provider's default tags reach every taggable resource the environment made: their
+    tags_all, as the provider read them back, carry service, environment, cost-center and
+    managed-by, with the environment's own name."""
+    taggable = 0
+    untagged = []
+    for resource in managed_resources(scenario.accounts.state(env)):
+        tags = resource["values"].get("tags_all")
+        if tags is None:  # a resource AWS cannot tag (a policy, a mapping, an alias...)
+            continue
+        taggable += 1
+        wrong = [key for key in COST_ALLOCATION_TAGS if not tags.get(key)]
+        if tags.get("environment") != env:
+            wrong.append(f"environment={tags.get('environment')!r}")
+        if wrong:
+            untagged.append(f"{resource['address']}: {', '.join(wrong)}")
+    assert taggable >= 15
+    assert untagged == []

@@ -28,6 +28,8 @@ locals {
   environment = "staging"
   account_id  = "222222222222"
   region      = "eu-west-1"
+  # The cost centre the environment's spend is charged to: your organisation's code.
+  cost_center = "platform-engineering"
   # Pinned by `make publish` (dev) or `make promote` (staging, prod): the exact bytes to run.
   release = jsondecode(file("${path.module}/release.json"))
 }
@@ -41,10 +43,15 @@ provider "aws" {
     session_name = "platform-${local.environment}"
   }
 
+  # Cost-allocation tags on every resource (activate them in the Billing console to see costs
+  # by them); platform:environment is what the deploy role's tag conditions name.
   default_tags {
     tags = {
+      service                = "orders"
+      environment            = local.environment
+      cost-center            = local.cost_center
+      managed-by             = "terraform"
       "platform:environment" = local.environment
-      "platform:managed-by"  = "terraform"
     }
   }
 }
@@ -65,6 +72,9 @@ module "platform" {
 
   notification_sender = "orders@staging.example.com"
   log_retention_days  = 30
+
+  # The monthly AWS Budgets budget (staging: make cost ENV=staging, ~600 USD for a daily load test, with headroom).
+  monthly_budget_usd = 900
 
   data_protection = {
     deletion_protection    = true
