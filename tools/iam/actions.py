@@ -33,7 +33,7 @@ class Requirement:
 
 
 @cache
-def _service_model(service: str) -> Any:
+def service_model(service: str) -> Any:
     import botocore.session
 
     return botocore.session.get_session().get_service_model(service)
@@ -63,7 +63,7 @@ def service_for_id(service_id: str) -> str:
     for candidate in (_LIKELY.get(service_id), service_id.lower().replace(" ", "")):
         if candidate:
             try:
-                if _service_model(candidate).metadata.get("serviceId") == service_id:
+                if service_model(candidate).metadata.get("serviceId") == service_id:
                     return candidate
             except Exception:  # noqa: S110 - not this one; try the next
                 pass
@@ -71,7 +71,7 @@ def service_for_id(service_id: str) -> str:
 
 
 def iam_prefix(service: str) -> str:
-    signing = _service_model(service).signing_name
+    signing = service_model(service).signing_name
     return IAM_PREFIX_BY_SIGNING_NAME.get(signing, signing)
 
 
@@ -273,7 +273,7 @@ def _http_verb(call: Call) -> list[Requirement]:
     # API Gateway authorises HTTP verbs on resource paths: apigateway:POST on
     # arn:aws:apigateway:<region>::/apis (the operation's path without /v2).
     # https://docs.aws.amazon.com/apigateway/latest/developerguide/security_iam_service-with-iam.html
-    operation = _service_model(call.service).operation_model(call.operation)
+    operation = service_model(call.service).operation_model(call.operation)
     http = operation.http
     path = http["requestUri"].split("?")[0].removeprefix("/v2")
     # The path's placeholders are the members' wire names (apiId for ApiId).
