@@ -77,29 +77,10 @@ def install(recorder: FunctionCallRecorder) -> None:
 # --- the emulator's CloudTrail log -------------------------------------------------------
 
 _APP_ID = re.compile(r"(?:^| )app/(\S+)")
-_REST_EVENT = re.compile(r"^(GET|PUT|POST|DELETE|PATCH|HEAD)\.(\S+)$")
-# ministack's service names, where they are not botocore's.
-_EMULATOR_SERVICES = {"ses": ("sesv2", "ses")}
-
-
-def _rest_operation(service: str, method: str, params: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(botocore service, operation) of a REST request CloudTrail names only by its method:
-    the operation of that method whose body members hold every parameter sent and whose
-    required members were all sent."""
-    from tools.iam.actions import service_model
-
-    for candidate in _EMULATOR_SERVICES.get(service, (service,)):
-        model = service_model(candidate)
-        for name in model.operation_names:
-            operation = model.operation_model(name)
-            if operation.http.get("method") != method or operation.input_shape is None:
-                continue
-            members = operation.input_shape.members
-            body = {k for k, shape in members.items() if "location" not in shape.serialization}
-            required = set(operation.input_shape.required_members) & body
-            if params and set(params) <= body and required <= set(params):
-                return candidate, name
-    return None
+# ministack names a REST request by its method only ("POST.ses"): its operation is unknown.
+# (The functions' one REST call, SES v2 SendEmail, is not in ministack's log at all; the
+# handler tests record it.)
+_REST_EVENT = re.compile(r"^(GET|PUT|POST|DELETE|PATCH|HEAD)\.")
 
 
 def cloudtrail_calls(events: Iterable[Mapping[str, Any]], functions: Iterable[str]) -> list[Call]:
@@ -113,19 +94,14 @@ def cloudtrail_calls(events: Iterable[Mapping[str, Any]], functions: Iterable[st
             continue
         service = detail["eventSource"].split(".", 1)[0]
         operation = detail["eventName"]
-        params = detail.get("requestParameters") or {}
-        rest = _REST_EVENT.match(operation)
-        if rest:
-            resolved = _rest_operation(service, rest[1], params)
-            if resolved is None:
-                continue
-            service, operation = resolved
+        if _REST_EVENT.match(operation):
+            continue
         found.append(
             Call(
                 principal=f"function-name:{app[1]}",
                 service=service,
                 operation=operation,
-                params=params,
+                params=detail.get("requestParameters") or {},
                 region=detail.get("awsRegion", ""),
                 account=detail.get("recipientAccountId", ""),
                 source="e2e",
