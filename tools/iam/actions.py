@@ -128,7 +128,12 @@ PLACEHOLDER_SOURCES: dict[str, tuple[tuple[str, Callable[[str], str]], ...]] = {
     "ArchiveName": (("ArchiveName", str),),
     "AlarmName": (("AlarmName", str), ("AlarmNames", str)),
     "DashboardName": (("DashboardName", str), ("DashboardNames", str)),
-    "IdentityName": (("EmailIdentity", str), ("FromEmailAddress", str), ("Identity", str)),
+    "IdentityName": (
+        ("EmailIdentity", str),
+        ("FromEmailAddress", str),
+        ("Identity", str),
+        ("Source", str),
+    ),
     "ConfigurationSetName": (("ConfigurationSetName", str),),
     "TopicName": (("TopicArn", _last_segment), ("Name", str)),
     "KeyId": (("KeyId", _last_segment), ("TargetKeyId", _last_segment)),
@@ -330,7 +335,14 @@ def _put_events(call: Call) -> list[Requirement]:
     ]
 
 
+def _renamed(action: str) -> Callable[[Call], list[Requirement]]:
+    # Operations whose IAM action has another name: Lambda's Invoke is lambda:InvokeFunction.
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
+    return lambda call: [requirement(call, action)]
+
+
 EXCEPTIONS: dict[tuple[str, str], Callable[[Call], list[Requirement]]] = {
+    ("lambda", "Invoke"): _renamed("lambda:InvokeFunction"),
     ("dynamodb", "TransactWriteItems"): _transact_write,
     ("dynamodb", "TransactGetItems"): _transact_get,
     ("dynamodb", "BatchWriteItem"): _batch("BatchWriteItem"),

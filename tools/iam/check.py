@@ -1,6 +1,6 @@
 """Judge recorded calls against the policies as deployed, in both directions.
 
-    python -m tools.iam.check [DIR]      (make iam-check; DIR defaults to .local/iam)
+    python -m tools.iam.check [DIR]      (make iam-check; DIR defaults to .local/iam/latest)
 
 DIR holds what a test session recorded: `calls/*.jsonl` (tools/iam/calls.py) and
 `deployed/*.json` (tools/iam/deployed.py). For every role it prints the calls seen, how
@@ -31,7 +31,7 @@ from tools.iam.policy import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DIR = REPO_ROOT / ".local" / "iam"
+DEFAULT_DIR = REPO_ROOT / ".local" / "iam" / "latest"  # the last test session's record
 # Every AWS SDK call is made over TLS; the policies' aws:SecureTransport conditions see "true".
 KNOWN_CONTEXT = {"aws:SecureTransport": ("true",)}
 

@@ -1,18 +1,21 @@
 """The test session records what it does for tools/iam, and judges it when it ends.
 
 At the start (in the controlling process, before pytest-xdist starts its workers, which
-inherit the environment), `.local/iam` is emptied and named in IAM_CALLS_DIR; every process
-then records the calls the functions make in the handler tests (tools/iam/record.py). The
-end-to-end tests add the local stack's calls and its policies as applied, the environments
-tests Terraform's calls and the deploy roles (tests/support). When the session ends, the
-recorded calls are judged against those policies: the tables `make iam-check` prints are
-shown, and a call the policies do not allow fails the session.
+inherit the environment), a directory of its own under `.local/iam/` is named in
+IAM_CALLS_DIR (sessions running side by side do not mix); every process then records the
+calls the functions make in the handler tests (tools/iam/record.py). The end-to-end tests add
+the local stack's calls and its policies as applied, the environments tests Terraform's calls
+and the deploy roles (tests/support). When the session ends, the recorded calls are judged
+against those policies: the tables `make iam-check` prints are shown, and a call the policies
+do not allow fails the session. `.local/iam/latest` then points at the directory, for
+`make iam-check`.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,8 @@ from tools.iam import check, record
 from tools.iam.calls import ENV_DIR, CallLog
 from tools.iam.policy import Decision
 
-RECORD_DIR = check.DEFAULT_DIR
+LATEST = check.DEFAULT_DIR  # .local/iam/latest
+ROOT = LATEST.parent
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -30,23 +34,35 @@ def _is_worker(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     if not _is_worker(config):
-        shutil.rmtree(RECORD_DIR, ignore_errors=True)
-        (RECORD_DIR / "calls").mkdir(parents=True)
-        os.environ[ENV_DIR] = str(RECORD_DIR)
+        directory = ROOT / f"session-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        (directory / "calls").mkdir(parents=True)
+        os.environ[ENV_DIR] = str(directory)
     name = config.workerinput["workerid"] if _is_worker(config) else "main"
-    directory = Path(os.environ[ENV_DIR])
-    record.install(
-        record.FunctionCallRecorder(CallLog(directory / "calls" / f"unit-{name}.jsonl"), "unit")
-    )
+    log = CallLog(Path(os.environ[ENV_DIR]) / "calls" / f"unit-{name}.jsonl")
+    record.install(record.FunctionCallRecorder(log, "unit"))
+
+
+def _keep_only(directory: Path) -> None:
+    """`directory` becomes the latest record; records of sessions no longer running go."""
+    link = ROOT / ".latest"
+    link.unlink(missing_ok=True)
+    link.symlink_to(directory.name)
+    link.replace(LATEST)
+    for other in ROOT.glob("session-*"):
+        pid = other.name.rsplit("-", 1)[-1]
+        if other != directory and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _is_worker(session.config):
         return
-    reports, text = check.summarize(RECORD_DIR)
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    directory = Path(os.environ[ENV_DIR])
+    _keep_only(directory)
+    reports, text = check.summarize(directory)
     if not reports:
         return  # no deployment was applied in this session: nothing to judge the calls against
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_sep("=", "IAM: recorded calls against the policies as deployed")
         reporter.write_line(text)
@@ -54,6 +70,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if reporter is not None:
             reporter.write_line(
-                "IAM: a recorded call is not allowed by the policies as deployed (DENIED above)",
+                "IAM: a recorded call is not allowed by the policies as deployed (DENIED above); "
+                "`make iam-check` prints this again",
                 red=True,
             )
