@@ -188,6 +188,9 @@ def requirement(
     context = {k: tuple(v) for k, v in (context or {}).items()}
     if filled:
         return Requirement(action, max(filled)[1], context)
+    named = _resource_arn_param(call, prefix)
+    if named and formats:
+        return Requirement(action, named, context)
     if any(row["resource_arn_format"] == "*" for row in rows) or not formats:
         return Requirement(action, "*", context)
     return Requirement(
@@ -196,6 +199,15 @@ def requirement(
         context,
         unresolved=f"no parameter of {call.operation} names a resource of {action} ({formats[0]})",
     )
+
+
+def _resource_arn_param(call: Call, prefix: str) -> str | None:
+    """A parameter holding the ARN of the resource itself (tagging calls name it so)."""
+    for name in ("ResourceArn", "resourceArn", "ResourceARN", "resourceARN", "Resource"):
+        value = call.params.get(name)
+        if isinstance(value, str) and value.startswith(f"arn:aws:{prefix}:"):
+            return value
+    return None
 
 
 # --- calls that are not one action on one resource --------------------------------------
