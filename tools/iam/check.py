@@ -139,8 +139,9 @@ def as_deployed(call: Call, deployment: Deployment) -> tuple[str, Call] | None:
     found = deployment.function_for(call)
     if found is None:
         return None
-    _, info = found
-    environment = info["environment"]
+    function, info = found
+    # The Lambda runtime sets the function's name; its configuration does not list it.
+    environment = {**info["environment"], "AWS_LAMBDA_FUNCTION_NAME": function}
     # Longest first, so that a queue URL is replaced before the table name inside it would be.
     replacements = {
         old: environment[name]
@@ -285,6 +286,9 @@ def describe(judged: Judged) -> list[str]:
     lines = [f"{what}: {r.unresolved}" for r in judged.unresolved]
     for v in judged.verdicts:
         need = f"needs {v.request.action} on {v.request.resource}"
+        carried = {k: vs for k, vs in v.request.context.items() if k not in KNOWN_CONTEXT}
+        if carried:
+            need += " with " + ", ".join(f"{k}={','.join(vs)}" for k, vs in carried.items())
         if v.decision is Decision.DENIED:
             lines.append(f"{what} {need}: explicitly denied by {v.matched[0].label}")
         elif v.decision is Decision.NOT_ALLOWED:

@@ -8,7 +8,7 @@ the local stack's calls and its policies as applied, the environments tests Terr
 and the deploy roles (tests/support). When the session ends, the recorded calls are judged
 against those policies: the tables `make iam-check` prints are shown, and a call the policies
 do not allow fails the session. `.local/iam/latest` then points at the directory, for
-`make iam-check`.
+`make iam-check` (a session that applied no deployment leaves the last one there).
 """
 
 from __future__ import annotations
@@ -58,10 +58,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _is_worker(session.config):
         return
     directory = Path(os.environ[ENV_DIR])
-    _keep_only(directory)
     reports, text = check.summarize(directory)
     if not reports:
-        return  # no deployment was applied in this session: nothing to judge the calls against
+        # No deployment was applied in this session: nothing to judge its calls against, and
+        # the last record that had one stays `latest` (make test's second run, `alone`).
+        shutil.rmtree(directory, ignore_errors=True)
+        return
+    _keep_only(directory)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_sep("=", "IAM: recorded calls against the policies as deployed")

@@ -28,6 +28,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = str(REPO_ROOT / "services") + os.sep
 # The settings a function reads (orders_core.settings): how its calls name its resources.
 SETTINGS = ("TABLE_NAME", "ORDERS_QUEUE_URL", "EVENT_BUS_NAME", "NOTIFICATION_SENDER")
+# The function's name: powertools' idempotency keys start with it, and outside Lambda with
+# this stand-in (aws_lambda_powertools.utilities.idempotency.persistence.base).
+FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
+FUNCTION_NAME_OUTSIDE_LAMBDA = "test-func"
 
 
 def _calling_function() -> str | None:
@@ -62,7 +66,10 @@ class FunctionCallRecorder:
                 region=os.environ.get("AWS_REGION", ""),
                 account="",
                 source=self.source,
-                settings={name: os.environ[name] for name in SETTINGS if os.environ.get(name)},
+                settings={
+                    FUNCTION_NAME: os.environ.get(FUNCTION_NAME, FUNCTION_NAME_OUTSIDE_LAMBDA),
+                    **{name: os.environ[name] for name in SETTINGS if os.environ.get(name)},
+                },
             )
         )
 

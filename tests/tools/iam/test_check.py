@@ -108,10 +108,29 @@ def test_removing_one_statement_fails_the_call_that_needed_it_with_a_clear_messa
     assert "DENIED      dynamodb.Query (unit)" in check.render([report])
 
 
-def test_a_call_outside_the_leading_keys_is_not_allowed():
+def test_a_call_outside_the_leading_keys_is_not_allowed_and_says_which_key_it_carried():
     stock = unit_call("dynamodb", "PutItem", TableName="orders-test", Item={"pk": {"S": "SKU#A"}})
     [report] = check.check([stock], [snapshot()])
     assert report.judged[0].decision is Decision.NOT_ALLOWED
+    assert check.describe(report.judged[0]) == [
+        f"dynamodb.PutItem (unit) needs dynamodb:PutItem on {TABLE} with "
+        "dynamodb:LeadingKeys=SKU#A: no statement of orders-dev-orders-api-role allows it"
+    ]
+
+
+def test_idempotency_keys_made_outside_lambda_move_to_the_deployed_functions_prefix():
+    record = unit_call(
+        "dynamodb", "PutItem", TableName="orders-test", Item={"pk": {"S": "test-func.h#abc"}}
+    )
+    record = Call(
+        **{
+            **record.__dict__,
+            "settings": {**UNIT_SETTINGS, "AWS_LAMBDA_FUNCTION_NAME": "test-func"},
+        }
+    )
+    [report] = check.check([record], [snapshot()])
+    [verdict] = report.judged[0].verdicts
+    assert verdict.request.context["dynamodb:LeadingKeys"] == ("orders-dev-orders-api.h#abc",)
 
 
 def test_every_grant_no_call_used_is_reported_with_its_statement():

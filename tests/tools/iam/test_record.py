@@ -46,7 +46,7 @@ def test_only_calls_made_from_a_functions_code_are_recorded(tmp_path, monkeypatc
         "GetItem",
     )
     assert call.params["Key"] == {"pk": {"S": "ORDER#1"}}
-    assert call.settings == {"TABLE_NAME": "orders-test"}
+    assert call.settings == {"TABLE_NAME": "orders-test", "AWS_LAMBDA_FUNCTION_NAME": "test-func"}
 
 
 def event(name: str, app: str | None, when: float, **params) -> dict:
