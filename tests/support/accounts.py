@@ -281,7 +281,7 @@ class Accounts:
         ):
             return
         text = tf_log.read_text(errors="replace")
-        ci_key = self.credentials.get("AWS_ACCESS_KEY_ID")
+        ci_key = terraform_log.masked(self.credentials.get("AWS_ACCESS_KEY_ID", ""))
         role = deploy_role(env)
         keys = {key: role for key in terraform_log.access_keys(text) if key != ci_key}
         call_log.write(terraform_log.parse(text, keys, ACCOUNTS[env], f"terraform: {step.name}"))

@@ -119,7 +119,7 @@ PLACEHOLDER_SOURCES: dict[str, tuple[tuple[str, Callable[[str], str]], ...]] = {
     "FunctionName": (("FunctionName", _function_name), ("Resource", _function_name)),
     "LayerName": (("LayerName", _last_segment),),
     "LayerVersion": (("VersionNumber", str),),
-    "RoleNameWithPath": (("RoleName", str),),
+    "RoleNameWithPath": (("RoleName", str), ("RoleArn", lambda v: v.split(":role/", 1)[1])),
     "RoleName": (("RoleName", str),),
     "LogGroupName": (("logGroupName", str), ("LogGroupName", str)),
     "LogStreamName": (("logStreamName", str),),

@@ -96,9 +96,15 @@ def _uri_params(service: str, operation: str, url: str) -> dict[str, Any]:
     return params
 
 
+def masked(access_key: str) -> str:
+    """An access key id as the provider logs it: its first and last four characters."""
+    return f"{access_key[:4]}{'*' * (len(access_key) - 8)}{access_key[-4:]}"
+
+
 def parse(text: str, principal_for_key: dict[str, str], account: str, source: str) -> list[Call]:
     """The calls in a Terraform debug log made with the access keys of `principal_for_key`
-    (access key id -> role ARN); calls signed with any other key are left out."""
+    (access key id as logged, see `masked` -> role ARN); calls signed with any other key are
+    left out."""
     calls = []
     for entry in _entries(text):
         fields, body = _split(entry)
@@ -132,7 +138,7 @@ def parse(text: str, principal_for_key: dict[str, str], account: str, source: st
 
 
 def access_keys(text: str) -> set[str]:
-    """Every access key id the log's requests were signed with."""
+    """Every access key id the log's requests were signed with, as logged (masked)."""
     return {
         m[1]
         for entry in _entries(text)

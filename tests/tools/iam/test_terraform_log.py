@@ -28,27 +28,27 @@ LOG = "\n".join(
         f'{PREFIX} [DEBUG] setting computed for "tags_all" from ComputedKeys',
         entry(
             'rpc.method=CreateLogGroup rpc.service="CloudWatch Logs" http.url=http://127.0.0.1:4566/',
-            "ASIAROLE",
+            "ASIA****ROLE",
             '{"logGroupName":"/aws/lambda/orders-dev-api"}',
         ),
         entry(
             "rpc.method=PutRolePolicy rpc.service=IAM http.url=http://127.0.0.1:4566/",
-            "ASIAROLE",
+            "ASIA****ROLE",
             "Action=PutRolePolicy&PolicyDocument=%7B%7D&PolicyName=p&RoleName=orders-dev-api-role",
         ),
         entry(
             "rpc.method=GetAlias rpc.service=Lambda http.method=GET "
             "http.url=http://127.0.0.1:4566/2015-03-31/functions/orders-dev-api/aliases/live",
-            "ASIAROLE",
+            "ASIA****ROLE",
         ),
         entry(
             "rpc.method=GetObject rpc.service=S3 http.method=GET "
             "http.url=http://127.0.0.1:4566/acme-tfstate/dev/platform.tfstate?x-id=GetObject",
-            "ASIAROLE",
+            "ASIA****ROLE",
         ),
         entry(
             "rpc.method=AssumeRole rpc.service=STS http.url=http://127.0.0.1:4566/",
-            "ASIACISESSION",
+            "ASIA****CISE",
             "Action=AssumeRole&RoleArn=x",
         ),
     ]
@@ -56,7 +56,7 @@ LOG = "\n".join(
 
 
 def test_every_request_signed_by_the_role_becomes_a_call_with_the_parameters_naming_its_resource():
-    calls = terraform_log.parse(LOG, {"ASIAROLE": ROLE}, "111111111111", "terraform: dev apply")
+    calls = terraform_log.parse(LOG, {"ASIA****ROLE": ROLE}, "111111111111", "terraform: dev apply")
     assert [(c.service, c.operation) for c in calls] == [
         ("logs", "CreateLogGroup"),
         ("iam", "PutRolePolicy"),
@@ -73,7 +73,11 @@ def test_every_request_signed_by_the_role_becomes_a_call_with_the_parameters_nam
     ]
 
 
+def test_access_keys_are_matched_as_the_provider_masks_them():
+    assert terraform_log.masked("ASIAABCDEFGHIJKL4B4A") == "ASIA************4B4A"
+
+
 def test_requests_signed_with_another_key_are_not_the_roles():
-    assert terraform_log.access_keys(LOG) == {"ASIAROLE", "ASIACISESSION"}
-    calls = terraform_log.parse(LOG, {"ASIACISESSION": "ci"}, "999999999999", "t")
+    assert terraform_log.access_keys(LOG) == {"ASIA****ROLE", "ASIA****CISE"}
+    calls = terraform_log.parse(LOG, {"ASIA****CISE": "ci"}, "999999999999", "t")
     assert [(c.operation, c.principal) for c in calls] == [("AssumeRole", "ci")]
