@@ -269,7 +269,8 @@ class Accounts:
         role (every key but the CI session's is the role's session), into the test session's
         call log. Steps run with another role on purpose (the wrong-account checks) and the
         bootstrap's (OrganizationAccountAccessRole) are not the deploy role's."""
-        env = next((a[4:] for a in step.args if a.startswith("ENV=")), None)
+        # ENV= of plan/apply/destroy, TO= of promote (which plans the environment promoted to)
+        env = next((a.split("=", 1)[1] for a in step.args if a.startswith(("ENV=", "TO="))), None)
         if env is None and "-chdir=" in " ".join(step.args):
             env = next((p for p in ACCOUNTS if f"/environments/{p}" in " ".join(step.args)), None)
         call_log = session_log(f"terraform-{env}")

@@ -116,7 +116,7 @@ PLACEHOLDER_SOURCES: dict[str, tuple[tuple[str, Callable[[str], str]], ...]] = {
     ),
     "IndexName": (("IndexName", str),),
     "QueueName": (("QueueUrl", _last_segment), ("QueueName", str)),
-    "FunctionName": (("FunctionName", _function_name), ("Resource", _function_name)),
+    "FunctionName": (("FunctionName", _function_name),),
     "LayerName": (("LayerName", _last_segment),),
     "LayerVersion": (("VersionNumber", str),),
     "RoleNameWithPath": (("RoleName", str), ("RoleArn", lambda v: v.split(":role/", 1)[1])),
@@ -184,13 +184,13 @@ def requirement(
     if not rows:
         return Requirement(action, "*", unresolved=f"{action} is not in the IAM dataset")
     formats = [row["resource_arn_format"] for row in rows if row["resource_arn_format"] != "*"]
-    filled = [(f.count("${"), arn) for f in formats if (arn := _fill(f, call)) is not None]
     context = {k: tuple(v) for k, v in (context or {}).items()}
+    named = _resource_arn_param(call, prefix)
+    if named and formats:  # tagging calls name the resource itself, whatever its type
+        return Requirement(action, named, context)
+    filled = [(f.count("${"), arn) for f in formats if (arn := _fill(f, call)) is not None]
     if filled:
         return Requirement(action, max(filled)[1], context)
-    named = _resource_arn_param(call, prefix)
-    if named and formats:
-        return Requirement(action, named, context)
     if any(row["resource_arn_format"] == "*" for row in rows) or not formats:
         return Requirement(action, "*", context)
     return Requirement(
@@ -347,6 +347,15 @@ def _put_events(call: Call) -> list[Requirement]:
     ]
 
 
+def _describe_log_groups(call: Call) -> list[Requirement]:
+    # The dataset lists no resource type, yet CloudWatch Logs authorises DescribeLogGroups on
+    # the account's log groups, arn:aws:logs:<region>:<account>:log-group::log-stream: (the ARN
+    # its AccessDenied names), which "log-group:*" matches.
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/permissions-reference-cwl.html
+    resource = f"arn:aws:logs:{call.region}:{call.account}:log-group::log-stream:"
+    return [Requirement("logs:DescribeLogGroups", resource)]
+
+
 def _renamed(action: str) -> Callable[[Call], list[Requirement]]:
     # Operations whose IAM action has another name: Lambda's Invoke is lambda:InvokeFunction.
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
@@ -355,6 +364,7 @@ def _renamed(action: str) -> Callable[[Call], list[Requirement]]:
 
 EXCEPTIONS: dict[tuple[str, str], Callable[[Call], list[Requirement]]] = {
     ("lambda", "Invoke"): _renamed("lambda:InvokeFunction"),
+    ("logs", "DescribeLogGroups"): _describe_log_groups,
     ("dynamodb", "TransactWriteItems"): _transact_write,
     ("dynamodb", "TransactGetItems"): _transact_get,
     ("dynamodb", "BatchWriteItem"): _batch("BatchWriteItem"),

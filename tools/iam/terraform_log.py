@@ -30,6 +30,7 @@ from tools.iam.calls import Call
 _ENTRY_START = re.compile(r"^\d{4}-\d\d-\d\dT\S+ \[[A-Z]+\] ", re.M)
 _FIELD = re.compile(r'([A-Za-z0-9_.@]+)=("(?:[^"\\]|\\.)*"|\S*)')
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/")
+_ATTEMPT = re.compile(r"attempt=(\d+)")
 
 
 def _entries(text: str) -> Iterator[str]:
@@ -112,6 +113,9 @@ def parse(text: str, principal_for_key: dict[str, str], account: str, source: st
         principal = principal_for_key.get(key[1]) if key else None
         if principal is None or "rpc.method" not in fields or "rpc.service" not in fields:
             continue
+        attempt = _ATTEMPT.search(fields.get("http.request.header.amz_sdk_request", ""))
+        if attempt and attempt[1] != "1":
+            continue  # a retry: the same call again (its body is not logged twice)
         service = service_for_id(fields["rpc.service"])
         operation = fields["rpc.method"]
         params: dict[str, Any] = {}

@@ -106,8 +106,10 @@ def test_http_api_calls_need_the_http_verb_on_the_resource_path():
 
 def test_the_providers_read_after_write_calls_map_to_their_own_actions():
     assert needed("logs", "DescribeLogGroups", logGroupNamePrefix="/aws/lambda/x") == [
-        ("logs:DescribeLogGroups", "*")
+        ("logs:DescribeLogGroups", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group::log-stream:")
     ]
+    esm = f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:0b3e0a6e"
+    assert needed("lambda", "ListTags", Resource=esm) == [("lambda:ListTags", esm)]
     assert needed("dynamodb", "DescribeTimeToLive", TableName="orders") == [
         ("dynamodb:DescribeTimeToLive", TABLE)
     ]

@@ -46,6 +46,12 @@ LOG = "\n".join(
             "http.url=http://127.0.0.1:4566/acme-tfstate/dev/platform.tfstate?x-id=GetObject",
             "ASIA****ROLE",
         ),
+        entry(  # a retry of the role's GetAlias: the same call, not another
+            "rpc.method=GetAlias rpc.service=Lambda http.method=GET "
+            'http.request.header.amz_sdk_request="attempt=2; max=25" '
+            "http.url=http://127.0.0.1:4566/2015-03-31/functions/orders-dev-api/aliases/live",
+            "ASIA****ROLE",
+        ),
         entry(
             "rpc.method=AssumeRole rpc.service=STS http.url=http://127.0.0.1:4566/",
             "ASIA****CISE",
