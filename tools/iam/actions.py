@@ -137,7 +137,8 @@ PLACEHOLDER_SOURCES: dict[str, tuple[tuple[str, Callable[[str], str]], ...]] = {
     "ConfigurationSetName": (("ConfigurationSetName", str),),
     "TopicName": (("TopicArn", _last_segment), ("Name", str)),
     "KeyId": (("KeyId", _last_segment), ("TargetKeyId", _last_segment)),
-    "Alias": (("AliasName", lambda v: v.removeprefix("alias/")),),
+    # A KMS alias (AliasName), or a Lambda function's alias (its Qualifier or Name).
+    "Alias": (("AliasName", lambda v: v.removeprefix("alias/")), ("Qualifier", str), ("Name", str)),
     "BucketName": (("Bucket", str),),
     "ObjectName": (("Key", str),),
     "UUID": (("UUID", str),),
@@ -356,6 +357,17 @@ def _describe_log_groups(call: Call) -> list[Requirement]:
     return [Requirement("logs:DescribeLogGroups", resource)]
 
 
+def _kms_key(call: Call, action: str) -> list[Requirement]:
+    # A key named by an alias is authorised on the key it points to, with kms:RequestAlias;
+    # an AWS managed key's id is AWS's own, so only its alias is known here.
+    # https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html
+    key_id = str(call.params.get("KeyId", ""))
+    if not key_id.startswith("alias/"):
+        return [requirement(call, action)]
+    resource = f"arn:aws:kms:{call.region}:{call.account}:key/<the key {key_id} names>"
+    return [Requirement(action, resource, {"kms:RequestAlias": (key_id,)})]
+
+
 def _renamed(action: str) -> Callable[[Call], list[Requirement]]:
     # Operations whose IAM action has another name: Lambda's Invoke is lambda:InvokeFunction.
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
@@ -363,6 +375,7 @@ def _renamed(action: str) -> Callable[[Call], list[Requirement]]:
 
 
 EXCEPTIONS: dict[tuple[str, str], Callable[[Call], list[Requirement]]] = {
+    ("kms", "DescribeKey"): lambda call: _kms_key(call, "kms:DescribeKey"),
     ("lambda", "Invoke"): _renamed("lambda:InvokeFunction"),
     ("logs", "DescribeLogGroups"): _describe_log_groups,
     ("dynamodb", "TransactWriteItems"): _transact_write,

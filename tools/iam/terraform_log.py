@@ -75,6 +75,14 @@ def _form_params(body: str) -> dict[str, Any]:
     return params
 
 
+def _member_names(service: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A REST-JSON body's top-level keys by member name (the wire has `tags` for Tags)."""
+    op = service_model(service).operation_model(operation)
+    members = op.input_shape.members if op.input_shape else {}
+    wire = {shape.serialization.get("name", name): name for name, shape in members.items()}
+    return {wire.get(key, key): value for key, value in body.items()}
+
+
 def _uri_params(service: str, operation: str, url: str) -> dict[str, Any]:
     """Parameters in the URL's path and query, by the operation's HTTP binding."""
     op = service_model(service).operation_model(operation)
@@ -126,6 +134,7 @@ def parse(text: str, principal_for_key: dict[str, str], account: str, source: st
             params.update(_form_params(body))
         protocol = service_model(service).protocol
         if protocol.startswith("rest"):
+            params = _member_names(service, operation, params)
             params.update(_uri_params(service, operation, fields.get("http.url", "")))
         calls.append(
             Call(

@@ -128,6 +128,24 @@ def test_a_kms_alias_call_needs_the_alias_and_the_key():
     ]
 
 
+def test_a_kms_key_named_by_alias_is_judged_with_the_alias_as_request_context():
+    [found] = requirements(call("kms", "DescribeKey", KeyId="alias/aws/dynamodb"))
+    assert found.action == "kms:DescribeKey"
+    assert found.resource.startswith(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/")
+    assert found.context == {"kms:RequestAlias": ("alias/aws/dynamodb",)}
+
+
+def test_a_lambda_alias_call_names_the_qualified_function():
+    assert needed(
+        "lambda", "GetProvisionedConcurrencyConfig", FunctionName="f", Qualifier="live"
+    ) == [
+        (
+            "lambda:GetProvisionedConcurrencyConfig",
+            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f:live",
+        )
+    ]
+
+
 def test_an_operation_whose_action_has_another_name_maps_to_that_action():
     assert needed("lambda", "Invoke", FunctionName="f") == [
         ("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f")
