@@ -178,35 +178,16 @@ def test_a_condition_on_a_key_the_request_does_not_carry_is_not_judged():
     )
 
 
+def key_policy(principal: dict, action: str) -> list:
+    statement = {"Effect": "Allow", "Principal": principal, "Action": action, "Resource": "*"}
+    return parse_policy({"Statement": [statement]}, "key policy")
+
+
 def test_identity_policies_count_for_a_kms_key_only_when_its_policy_delegates_to_the_account():
     key = "arn:aws:kms:eu-west-1:111111111111:key/k-1"
     identity = policy(allow("kms:DescribeKey", key))
-    delegating = parse_policy(
-        {
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
-            ]
-        },
-        "key policy",
-    )
-    closed = parse_policy(
-        {
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                    "Action": "kms:Decrypt",
-                    "Resource": "*",
-                }
-            ]
-        },
-        "key policy",
-    )
+    delegating = key_policy({"AWS": "arn:aws:iam::111111111111:root"}, "kms:*")
+    closed = key_policy({"Service": "cloudwatch.amazonaws.com"}, "kms:Decrypt")
     describe = request("kms:DescribeKey", key)
     assert evaluate(describe, identity, delegating, resource_policy_must_delegate=True).allowed
     closed_verdict = evaluate(describe, identity, closed, resource_policy_must_delegate=True)
