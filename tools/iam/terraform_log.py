@@ -15,7 +15,6 @@ matched against the operation's HTTP binding in botocore's model (REST services)
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import re
@@ -61,6 +60,19 @@ def _split(entry: str) -> tuple[dict[str, str], str]:
             value = json.loads(value) if "\\" in value else value[1:-1]
         fields[key] = value
     return fields, "\n".join(body_lines)
+
+
+_STRING_FIELD = re.compile(r'"([A-Za-z]+)":"((?:[^"\\]|\\.)*)"')
+
+
+def _salvage(truncated: str) -> dict[str, str]:
+    """The string fields of a JSON body the log cut short ("[truncated...]"), first
+    occurrence of each name: enough for the names that identify a resource, which the
+    provider's bodies carry early (FunctionName, QueueName, TableName...)."""
+    found: dict[str, str] = {}
+    for key, value in _STRING_FIELD.findall(truncated):
+        found.setdefault(key, value)
+    return found
 
 
 def _form_params(body: str) -> dict[str, Any]:
@@ -128,8 +140,10 @@ def parse(text: str, principal_for_key: dict[str, str], account: str, source: st
         operation = fields["rpc.method"]
         params: dict[str, Any] = {}
         if body.startswith("{"):
-            with contextlib.suppress(ValueError):  # a body cut short: the URL may still say
+            try:
                 params.update(json.loads(body))
+            except ValueError:  # the provider logs at most ~1 KB of a body
+                params.update(_salvage(body))
         elif "=" in body and not body.startswith("<"):
             params.update(_form_params(body))
         protocol = service_model(service).protocol

@@ -46,6 +46,13 @@ LOG = "\n".join(
             "http.url=http://127.0.0.1:4566/acme-tfstate/dev/platform.tfstate?x-id=GetObject",
             "ASIA****ROLE",
         ),
+        entry(  # a body longer than the provider logs
+            "rpc.method=CreateFunction rpc.service=Lambda http.method=POST "
+            "http.url=http://127.0.0.1:4566/2015-03-31/functions",
+            "ASIA****ROLE",
+            '{"Architectures":["arm64"],"Code":{"S3Bucket":"b","S3Key":"k.zip"},'
+            '"FunctionName":"orders-dev-api","Environment":{"Variables":{"A":"\n  | [truncated...]',
+        ),
         entry(  # a retry of the role's GetAlias: the same call, not another
             "rpc.method=GetAlias rpc.service=Lambda http.method=GET "
             'http.request.header.amz_sdk_request="attempt=2; max=25" '
@@ -68,6 +75,7 @@ def test_every_request_signed_by_the_role_becomes_a_call_with_the_parameters_nam
         ("iam", "PutRolePolicy"),
         ("lambda", "GetAlias"),
         ("s3", "GetObject"),
+        ("lambda", "CreateFunction"),
     ]
     assert {c.principal for c in calls} == {ROLE}
     resources = [r.resource for c in calls for r in requirements(c)]
@@ -76,6 +84,7 @@ def test_every_request_signed_by_the_role_becomes_a_call_with_the_parameters_nam
         "arn:aws:iam::111111111111:role/orders-dev-api-role",
         "arn:aws:lambda:eu-west-1:111111111111:function:orders-dev-api",
         "arn:aws:s3:::acme-tfstate/dev/platform.tfstate",
+        "arn:aws:lambda:eu-west-1:111111111111:function:orders-dev-api",
     ]
 
 
