@@ -269,8 +269,9 @@ class Accounts:
         role (every key but the CI session's is the role's session), into the test session's
         call log. Steps run with another role on purpose (the wrong-account checks) and the
         bootstrap's (OrganizationAccountAccessRole) are not the deploy role's."""
-        # ENV= of plan/apply/destroy, TO= of promote (which plans the environment promoted to)
-        env = next((a.split("=", 1)[1] for a in step.args if a.startswith(("ENV=", "TO="))), None)
+        # ENV= of plan/apply/destroy. Not promote's: it reads FROM's state with FROM's role
+        # and plans TO with TO's, in one log, and the log does not say which key is whose.
+        env = next((a[4:] for a in step.args if a.startswith("ENV=")), None)
         if env is None and "-chdir=" in " ".join(step.args):
             env = next((p for p in ACCOUNTS if f"/environments/{p}" in " ".join(step.args)), None)
         call_log = session_log(f"terraform-{env}")
