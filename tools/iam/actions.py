@@ -192,8 +192,10 @@ def requirement(
     filled = [(f.count("${"), arn) for f in formats if (arn := _fill(f, call)) is not None]
     if filled:
         return Requirement(action, max(filled)[1], context)
-    if any(row["resource_arn_format"] == "*" for row in rows) or not formats:
+    if not formats:  # an action without resource-level permissions
         return Requirement(action, "*", context)
+    # The dataset's "*" row only lists action-wide condition keys: the action still needs its
+    # resource, which this call's recorded parameters do not name.
     return Requirement(
         action,
         "*",

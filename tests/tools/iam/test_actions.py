@@ -152,6 +152,14 @@ def test_an_operation_whose_action_has_another_name_maps_to_that_action():
     ]
 
 
+def test_a_call_whose_parameters_name_no_resource_is_reported_not_judged_on_star():
+    [found] = requirements(call("lambda", "CreateFunction", Runtime="python3.12"))
+    assert found.unresolved == (
+        "no parameter of CreateFunction names a resource of lambda:CreateFunction "
+        "(arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName})"
+    )
+
+
 def test_an_action_the_dataset_does_not_know_is_reported_not_guessed():
     found = requirement(call("dynamodb", "Anything"), "dynamodb:NoSuchAction")
     assert found.unresolved == "dynamodb:NoSuchAction is not in the IAM dataset"
