@@ -370,6 +370,34 @@ def _kms_key(call: Call, action: str) -> list[Requirement]:
     return [Requirement(action, resource, {"kms:RequestAlias": (key_id,)})]
 
 
+def _with_execution_role(action: str) -> Callable[[Call], list[Requirement]]:
+    # Giving a function its role needs iam:PassRole on the role, passed to Lambda.
+    # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
+    def needed(call: Call) -> list[Requirement]:
+        found = [requirement(call, action)]
+        role = call.params.get("Role")
+        if role:
+            passed = {"iam:PassedToService": ["lambda.amazonaws.com"]}
+            pass_role = _sub_call(call, {"RoleArn": role})
+            found.append(requirement(pass_role, "iam:PassRole", context=passed))
+        return found
+
+    return needed
+
+
+def _create_event_source_mapping(call: Call) -> list[Requirement]:
+    # Authorised with the function it invokes as lambda:FunctionArn (the mapping has no ARN yet).
+    # https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html
+    name = str(call.params.get("FunctionName", ""))
+    arn = (
+        name
+        if name.startswith("arn:")
+        else (f"arn:aws:lambda:{call.region}:{call.account}:function:{name}")
+    )
+    context = {"lambda:FunctionArn": [arn]}
+    return [requirement(call, "lambda:CreateEventSourceMapping", context=context)]
+
+
 def _renamed(action: str) -> Callable[[Call], list[Requirement]]:
     # Operations whose IAM action has another name: Lambda's Invoke is lambda:InvokeFunction.
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
@@ -379,6 +407,11 @@ def _renamed(action: str) -> Callable[[Call], list[Requirement]]:
 EXCEPTIONS: dict[tuple[str, str], Callable[[Call], list[Requirement]]] = {
     ("kms", "DescribeKey"): lambda call: _kms_key(call, "kms:DescribeKey"),
     ("lambda", "Invoke"): _renamed("lambda:InvokeFunction"),
+    ("lambda", "CreateFunction"): _with_execution_role("lambda:CreateFunction"),
+    ("lambda", "UpdateFunctionConfiguration"): _with_execution_role(
+        "lambda:UpdateFunctionConfiguration"
+    ),
+    ("lambda", "CreateEventSourceMapping"): _create_event_source_mapping,
     ("logs", "DescribeLogGroups"): _describe_log_groups,
     ("dynamodb", "TransactWriteItems"): _transact_write,
     ("dynamodb", "TransactGetItems"): _transact_get,

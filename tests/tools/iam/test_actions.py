@@ -146,6 +146,20 @@ def test_a_lambda_alias_call_names_the_qualified_function():
     ]
 
 
+def test_giving_a_function_its_role_needs_pass_role_to_lambda():
+    role = f"arn:aws:iam::{ACCOUNT}:role/orders-dev-api-role"
+    create, pass_role = requirements(call("lambda", "CreateFunction", FunctionName="f", Role=role))
+    assert create.action == "lambda:CreateFunction"
+    assert (pass_role.action, pass_role.resource) == ("iam:PassRole", role)
+    assert pass_role.context == {"iam:PassedToService": ("lambda.amazonaws.com",)}
+
+
+def test_an_event_source_mapping_is_created_with_its_function_as_context():
+    alias = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f:live"
+    [create] = requirements(call("lambda", "CreateEventSourceMapping", FunctionName=alias))
+    assert (create.resource, create.context) == ("*", {"lambda:FunctionArn": (alias,)})
+
+
 def test_an_operation_whose_action_has_another_name_maps_to_that_action():
     assert needed("lambda", "Invoke", FunctionName="f") == [
         ("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f")
