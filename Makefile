@@ -93,6 +93,10 @@ bench-up: $(VENV_STAMP) ## Print how long make up takes from nothing and again, 
 bench-build: $(VENV_STAMP) ## Print clean-build, no-op rebuild and artifact-size figures
 	@$(PY) -m tools.bench.build
 
+.PHONY: iam-check
+iam-check: $(VENV_STAMP) ## Per role: the calls the last test session recorded, allowed or denied by the policies as deployed, and unused grants
+	@$(PY) -m tools.iam.check
+
 .PHONY: checkov
 checkov: ## Static security analysis of terraform/ with checkov
 	@$(PY) -m tools.terraform.checkov

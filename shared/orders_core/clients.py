@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
+
+
+# botocore's limit on the user-agent app id.
+APP_ID_MAX = 50
 
 
 def new_client(service: str) -> BaseClient:
@@ -13,10 +18,13 @@ def new_client(service: str) -> BaseClient:
     from botocore.config import Config
 
     # Fail fast inside a short function timeout; the caller decides what a failure means.
+    # The function's name as the user-agent app id: CloudTrail's userAgent then says which
+    # function made a request (on AWS, and on the emulator for tools/iam).
     config = Config(
         retries={"mode": "standard", "max_attempts": 3},
         connect_timeout=2,
         read_timeout=5,
         tcp_keepalive=True,
+        user_agent_appid=(os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "")[:APP_ID_MAX] or None,
     )
     return boto3.client(service, config=config)

@@ -313,6 +313,19 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
+    sid     = "DescribeAwsManagedTableKey"
+    actions = ["kms:DescribeKey"]
+    # The provider reads the table's encryption key by its alias (aws/dynamodb, AWS managed,
+    # untagged): seen in Terraform's calls (make iam-check).
+    resources = ["arn:${local.partition}:kms:${var.region}:${var.account_id}:key/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:RequestAlias"
+      values   = ["alias/aws/dynamodb"]
+    }
+  }
+
+  statement {
     sid       = "ListKeyAliases"
     actions   = ["kms:ListAliases"]
     resources = ["*"] # a List action without resource-level permissions

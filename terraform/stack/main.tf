@@ -25,7 +25,18 @@ locals {
     error_rate_threshold_pct = var.alarm_thresholds.function_error_rate_pct
   })
 
-  table_resources = [module.table.table_arn, module.table.index_arns["by-customer"]]
+  table_arn          = module.table.table_arn
+  customer_index_arn = module.table.index_arns["by-customer"]
+  # Partition keys of the orders table (shared/README.md); an idempotency record's is
+  # "<function name>.<handler>#<hash>" (powertools' key prefix).
+  function_names = {
+    orders_api      = "${local.name}-orders-api"
+    order_processor = "${local.name}-order-processor"
+    notifier        = "${local.name}-notifier"
+  }
+  order_keys    = "ORDER#*"
+  stock_keys    = "SKU#*"
+  customer_keys = "CUSTOMER#*"
   ses_identity_arn = format(
     "arn:%s:ses:%s:%s:identity/%s",
     data.aws_partition.current.partition,
@@ -163,7 +174,7 @@ resource "aws_lambda_layer_version" "shared" {
 module "orders_api" {
   source = "../modules/lambda"
 
-  function_name = "${local.name}-orders-api"
+  function_name = local.function_names.orders_api
   description   = "HTTP API of the orders platform"
   handler       = "orders_api.handler.lambda_handler"
   package       = var.artifacts["orders_api"]
@@ -186,8 +197,13 @@ module "orders_api" {
   provisioned_concurrent_executions = var.api_function.provisioned_concurrency
   snap_start                        = var.api_function.snap_start
 
+  # Exactly the calls it makes (make iam-check): orders by id, the customer index, its own
+  # idempotency records, the orders queue.
   accesses = [
-    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "dynamodb_get_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_put_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_query", resources = [local.customer_index_arn] },
+    { type = "dynamodb_idempotency", resources = [local.table_arn], leading_keys = ["${local.function_names.orders_api}.*"] },
     { type = "sqs_send", resources = [module.orders_queue.queue_arn] },
   ]
 
@@ -197,7 +213,7 @@ module "orders_api" {
 module "order_processor" {
   source = "../modules/lambda"
 
-  function_name = "${local.name}-order-processor"
+  function_name = local.function_names.order_processor
   description   = "Reserves stock and confirms or rejects orders from the orders queue"
   handler       = "order_processor.handler.lambda_handler"
   package       = var.artifacts["order_processor"]
@@ -225,8 +241,12 @@ module "order_processor" {
       maximum_concurrency                = var.processor_function.maximum_concurrency
     }
   }
+  # Orders and stock: read, confirmed in one transaction (Put of the order, Update of each
+  # SKU), rejected (Put), marked announced (Update); then the outcome onto the bus.
   accesses = [
-    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "dynamodb_get_item", resources = [local.table_arn], leading_keys = [local.order_keys, local.stock_keys] },
+    { type = "dynamodb_put_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_update_item", resources = [local.table_arn], leading_keys = [local.order_keys, local.stock_keys] },
     { type = "events_put", resources = [module.outcomes_rule.bus_arn] },
   ]
 
@@ -236,7 +256,7 @@ module "order_processor" {
 module "notifier" {
   source = "../modules/lambda"
 
-  function_name = "${local.name}-notifier"
+  function_name = local.function_names.notifier
   description   = "Tells customers how their orders ended, once per order"
   handler       = "notifier.handler.lambda_handler"
   package       = var.artifacts["notifier"]
@@ -268,8 +288,12 @@ module "notifier" {
       maximum_concurrency = var.notifier_function.maximum_concurrency
     }
   }
+  # The customer's address, the order's notification record, its own idempotency records,
+  # and SES v2 SendEmail from the sender identity.
   accesses = [
-    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "dynamodb_get_item", resources = [local.table_arn], leading_keys = [local.customer_keys, local.order_keys] },
+    { type = "dynamodb_put_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_idempotency", resources = [local.table_arn], leading_keys = ["${local.function_names.notifier}.*"] },
     { type = "ses_send", resources = [local.ses_identity_arn] },
   ]
 

@@ -80,6 +80,7 @@ def run(accounts: Accounts) -> Scenario:
         a.make(f"bootstrap-{env}: plan", "plan", f"ENV=bootstrap-{env}")
         confirm = [f"CONFIRM=bootstrap-{env}"] if env == "prod" else []
         a.make(f"bootstrap-{env}: apply", "apply", f"ENV=bootstrap-{env}", *confirm)
+        a.record_deploy_role(env)
 
     def bootstrap_second_plan(env: str) -> None:
         r[f"bootstrap second plan {env}"] = a.make(
