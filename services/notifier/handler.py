@@ -30,6 +30,12 @@ from orders_core.workflows import notify_customer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
+_STATUS_METRICS = {
+    NotificationStatus.SENT: "NotificationsSent",
+    # An address SES refused: recorded, never retried; a rising count means bad addresses.
+    NotificationStatus.REJECTED: "NotificationsRejected",
+}
+
 
 class MalformedEvent(ValueError):
     """A record that is not an order event; it fails until it reaches the DLQ."""
@@ -69,8 +75,10 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
             extra={"message_id": record.message_id, "order_id": event.order_id},
         )
         raise
-    if notification.status is NotificationStatus.SENT:
-        metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
+    if notification.status in _STATUS_METRICS:
+        metrics.add_metric(
+            name=_STATUS_METRICS[notification.status], unit=MetricUnit.Count, value=1
+        )
     logger.info(
         "customer notified",
         extra={
@@ -78,6 +86,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
             "event_type": event.event_type,
             "status": notification.status,
             "message_id": notification.message_id,
+            "reason": notification.reason,
         },
     )
     return notification.status
@@ -85,6 +94,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
 
 @lambda_entrypoint(EventSource.SQS)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # Sends are paced to this environment's share of the SES rate, within this invocation's time.
+    wiring.current().mailer.begin_invocation(context.get_remaining_time_in_millis)
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

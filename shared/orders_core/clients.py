@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,16 +12,22 @@ if TYPE_CHECKING:
 # Invoking a function version waits for its cold start and its work, not just an API answer.
 READ_TIMEOUT_SECONDS = {"lambda": 30}
 
+# botocore's limit on the user-agent app id.
+APP_ID_MAX = 50
+
 
 def new_client(service: str) -> BaseClient:
     import boto3
     from botocore.config import Config
 
     # Fail fast inside a short function timeout; the caller decides what a failure means.
+    # The function's name as the user-agent app id: CloudTrail's userAgent then says which
+    # function made a request (on AWS, and on the emulator for tools/iam).
     config = Config(
         retries={"mode": "standard", "max_attempts": 3},
         connect_timeout=2,
         read_timeout=READ_TIMEOUT_SECONDS.get(service, 5),
         tcp_keepalive=True,
+        user_agent_appid=(os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "")[:APP_ID_MAX] or None,
     )
     return boto3.client(service, config=config)

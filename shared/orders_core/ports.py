@@ -21,6 +21,11 @@ class Unavailable(RuntimeError):
     """A dependency could not do its part right now; the caller may retry later."""
 
 
+class RecipientRejected(ValueError):
+    """The mail provider refused the recipient (or the message to it) for good: sending the
+    same message again cannot succeed, so it is recorded, not retried."""
+
+
 class InvalidCursor(ValueError):
     """A pagination cursor that this service did not hand out for this query."""
 
@@ -98,7 +103,8 @@ class EventPublisher(Protocol):
 
 class Mailer(Protocol):
     def send(self, recipient: str, message: NotificationMessage) -> str:
-        """Send one message; returns the provider's message id. Raises Unavailable."""
+        """Send one message; returns the provider's message id. Raises Unavailable (try again
+        later: the provider was down or throttled) or RecipientRejected (never again)."""
         ...
 
 

@@ -32,6 +32,7 @@ from orders_core.ports import (
     NotificationLog,
     OrderQueue,
     OrderRepository,
+    RecipientRejected,
     ReservationResult,
     Unavailable,
     VersionInvoker,
@@ -126,17 +127,28 @@ def notify_customer(
 ) -> Notification:
     """Tell the customer how the order ended and record what was sent.
 
-    Sending at most once per order is the caller's job (powertools idempotency in the notifier)."""
+    Sending at most once per order is the caller's job (powertools idempotency in the notifier).
+    A provider that cannot send now raises Unavailable (the caller tries again later); an
+    address it refuses is recorded as REJECTED with its reason, and not tried again."""
     message = compose_notification(event)
     recipient = directory.email_of(event.customer_id)
-    message_id = mailer.send(recipient, message) if recipient else None
+    message_id = reason = None
+    if recipient is None:
+        status = NotificationStatus.SKIPPED_NO_ADDRESS
+    else:
+        try:
+            message_id = mailer.send(recipient, message)
+            status = NotificationStatus.SENT
+        except RecipientRejected as refusal:
+            status, reason = NotificationStatus.REJECTED, str(refusal)
     notification = Notification(
         order_id=event.order_id,
         event_type=event.event_type,
-        status=NotificationStatus.SENT if recipient else NotificationStatus.SKIPPED_NO_ADDRESS,
+        status=status,
         recipient=recipient,
         subject=message.subject,
         message_id=message_id,
+        reason=reason,
         recorded_at=now(),
     )
     notifications.record(notification)

@@ -31,6 +31,7 @@ module "alarm_topic" {
     endpoint    = s.endpoint
     alarm_names = s.pages ? [local.composite_alarm_name] : null
   }]
+  publishers = local.alarm_topic_publishers # budget.tf
 
   tags = local.tags
 }

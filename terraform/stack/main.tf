@@ -25,7 +25,18 @@ locals {
     error_rate_threshold_pct = var.alarm_thresholds.function_error_rate_pct
   })
 
-  table_resources = [module.table.table_arn, module.table.index_arns["by-customer"]]
+  table_arn          = module.table.table_arn
+  customer_index_arn = module.table.index_arns["by-customer"]
+  # Partition keys of the orders table (shared/README.md); an idempotency record's is
+  # "<function name>.<handler>#<hash>" (powertools' key prefix).
+  function_names = {
+    orders_api      = "${local.name}-orders-api"
+    order_processor = "${local.name}-order-processor"
+    notifier        = "${local.name}-notifier"
+  }
+  order_keys    = "ORDER#*"
+  stock_keys    = "SKU#*"
+  customer_keys = "CUSTOMER#*"
   ses_identity_arn = format(
     "arn:%s:ses:%s:%s:identity/%s",
     data.aws_partition.current.partition,
@@ -43,13 +54,8 @@ locals {
   }
   tracing_mode = var.tracing_enabled ? "Active" : "PassThrough"
 
-  # The functions CodeDeploy deploys (var.deployment), each tested first by the pre-traffic
-  # hook with the smoke checks of its kind (orders_core.smoke).
-  function_names = {
-    orders_api      = "${local.name}-orders-api"
-    order_processor = "${local.name}-order-processor"
-    notifier        = "${local.name}-notifier"
-  }
+  # The functions CodeDeploy deploys (var.deployment, local.function_names), each tested
+  # first by the pre-traffic hook with the smoke checks of its kind (orders_core.smoke).
   smoke_checks = {
     (local.function_names.orders_api)      = "http_api"
     (local.function_names.order_processor) = "sqs_consumer"
@@ -209,8 +215,13 @@ module "orders_api" {
   provisioned_concurrent_executions = var.api_function.provisioned_concurrency
   snap_start                        = var.api_function.snap_start
 
+  # Exactly the calls it makes (make iam-check): orders by id, the customer index, its own
+  # idempotency records, the orders queue.
   accesses = [
-    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "dynamodb_get_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_put_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_query", resources = [local.customer_index_arn] },
+    { type = "dynamodb_idempotency", resources = [local.table_arn], leading_keys = ["${local.function_names.orders_api}.*"] },
     { type = "sqs_send", resources = [module.orders_queue.queue_arn] },
   ]
 
@@ -250,8 +261,12 @@ module "order_processor" {
       maximum_concurrency                = var.processor_function.maximum_concurrency
     }
   }
+  # Orders and stock: read, confirmed in one transaction (Put of the order, Update of each
+  # SKU), rejected (Put), marked announced (Update); then the outcome onto the bus.
   accesses = [
-    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "dynamodb_get_item", resources = [local.table_arn], leading_keys = [local.order_keys, local.stock_keys] },
+    { type = "dynamodb_put_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_update_item", resources = [local.table_arn], leading_keys = [local.order_keys, local.stock_keys] },
     { type = "events_put", resources = [module.outcomes_rule.bus_arn] },
   ]
 
@@ -276,6 +291,9 @@ module "notifier" {
   environment_variables = merge(local.common_environment, {
     POWERTOOLS_SERVICE_NAME = "notifier"
     NOTIFICATION_SENDER     = var.notification_sender
+    # This execution environment's share of the SES rate: at most maximum_concurrency of them
+    # run at once (the event source's cap), so together they never exceed ses_send_rate.
+    MAIL_SENDS_PER_SECOND = tostring(var.ses_send_rate / var.notifier_function.maximum_concurrency)
     # Longer than the notifications queue keeps a message: a late redelivery still finds
     # the record and sends nothing.
     IDEMPOTENCY_TTL_SECONDS = "604800"
@@ -292,8 +310,12 @@ module "notifier" {
       maximum_concurrency = var.notifier_function.maximum_concurrency
     }
   }
+  # The customer's address, the order's notification record, its own idempotency records,
+  # and SES v2 SendEmail from the sender identity.
   accesses = [
-    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "dynamodb_get_item", resources = [local.table_arn], leading_keys = [local.customer_keys, local.order_keys] },
+    { type = "dynamodb_put_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_idempotency", resources = [local.table_arn], leading_keys = ["${local.function_names.notifier}.*"] },
     { type = "ses_send", resources = [local.ses_identity_arn] },
   ]
 

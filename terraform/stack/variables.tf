@@ -206,12 +206,12 @@ variable "tags" {
 }
 
 variable "notifier_function" {
-  description = "Sizing of the notifier and its SQS event source: batch size (1-10) and maximum concurrency (2-1000)."
+  description = "Sizing of the notifier and its SQS event source: batch size (1-10) and maximum concurrency (2-1000; the default 2, SQS's floor, sends a batch of 10 in 20 s at ses_send_rate's sandbox default of 1/s)."
   type = object({
     memory_size         = optional(number, 256)
     timeout             = optional(number, 30)
     batch_size          = optional(number, 10)
-    maximum_concurrency = optional(number, 10)
+    maximum_concurrency = optional(number, 2)
   })
   default = {}
 
@@ -246,6 +246,34 @@ variable "event_archive_retention_days" {
   validation {
     condition     = var.event_archive_retention_days >= 0 && floor(var.event_archive_retention_days) == var.event_archive_retention_days
     error_message = "event_archive_retention_days must be a whole number of days, 0 for no archive."
+  }
+}
+
+variable "ses_send_rate" {
+  description = "Messages a second SES accepts from this environment's account and region (its maximum send rate, GetSendQuota's MaxSendRate: 1 in the SES sandbox). The notifier never sends faster: each of its execution environments sends at most ses_send_rate / notifier_function.maximum_concurrency a second. `make capacity ENV=<env>` checks it against the account's GetSendQuota."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.ses_send_rate > 0 && var.ses_send_rate <= 100000
+    error_message = "ses_send_rate must be a positive number of messages a second (1 in the SES sandbox)."
+  }
+
+  # At its share of the rate, a batch must be sent well inside the notifier's timeout, or its
+  # last messages are left to the queue on every delivery and reach the DLQ.
+  validation {
+    condition     = var.notifier_function.batch_size * var.notifier_function.maximum_concurrency / var.ses_send_rate <= 0.8 * var.notifier_function.timeout
+    error_message = "At ses_send_rate, a notifier batch takes batch_size x maximum_concurrency / ses_send_rate seconds to send: keep it within 80 % of notifier_function.timeout (lower the batch size or the maximum concurrency, or raise the timeout)."
+  }
+}
+
+variable "monthly_budget_usd" {
+  description = "The environment's monthly AWS Budgets budget, in USD: its alarm topic hears when the month is forecast to reach 80 % of it and when it has spent 100 %. `make cost ENV=<env>` estimates what the environment costs."
+  type        = number
+
+  validation {
+    condition     = var.monthly_budget_usd > 0 && var.monthly_budget_usd <= 1000000
+    error_message = "monthly_budget_usd must be a positive number of US dollars, at most 1,000,000."
   }
 }
 

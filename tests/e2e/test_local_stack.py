@@ -47,7 +47,7 @@ def test_an_order_is_accepted_confirmed_and_the_customer_notified(local_stack):
         if mails:
             break
         time.sleep(0.3)
-    assert [m["To"] for m in mails] == [[f"{customer}@example.com"]]
+    assert [m["To"] for m in mails] == [[f"success+{customer}@simulator.amazonses.com"]]
     assert mails[0]["Subject"] == f"Order {order_id.split('-')[0]} confirmed"
 
 
@@ -128,3 +128,42 @@ def test_a_clean_rebuild_without_source_changes_plans_no_change(local_stack):
     manifest = local_stack.stack.build()
     assert {entry["kind"] for entry in manifest["artifacts"].values()} == {"function", "layer"}
     assert local_stack.stack.plan_is_empty()
+
+
+def test_what_terraform_applied_is_what_make_capacity_reads_and_it_paces_the_notifier(local_stack):
+    """make capacity plans from the configuration (tools.ops.stack_settings), before any apply;
+    the functions must run with those very values. The notifier's share of the SES rate is
+    ses_send_rate over the most environments its event source runs at once."""
+    from tools.ops.stack_settings import read
+
+    settings = read("local")
+    names = local_stack.platform["function_names"]
+    lam = local_stack.client("lambda")
+    config = {
+        service: lam.get_function_configuration(FunctionName=name)
+        for service, name in names.items()
+    }
+    for service, prefix in (
+        ("orders_api", "api"),
+        ("order_processor", "processor"),
+        ("notifier", "notifier"),
+    ):
+        wanted = settings[f"{prefix}_function"]
+        assert config[service]["MemorySize"] == wanted["memory_size"], service
+        assert config[service]["Timeout"] == wanted["timeout"], service
+    notifier = settings["notifier_function"]
+    share = float(config["notifier"]["Environment"]["Variables"]["MAIL_SENDS_PER_SECOND"])
+    assert share == settings["ses_send_rate"] / notifier["maximum_concurrency"]
+    mappings = lam.list_event_source_mappings()["EventSourceMappings"]
+    caps = {
+        service: [
+            m.get("ScalingConfig", {}).get("MaximumConcurrency")
+            for m in mappings
+            if f":function:{names[service]}" in m["FunctionArn"]
+        ]
+        for service in ("order_processor", "notifier")
+    }
+    assert caps == {
+        "order_processor": [settings["processor_function"]["maximum_concurrency"]],
+        "notifier": [notifier["maximum_concurrency"]],
+    }

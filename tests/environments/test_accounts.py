@@ -19,6 +19,7 @@ from tests.support.accounts import (
     managed_resources,
     state_bucket,
 )
+from tests.terraform.policy import COST_ALLOCATION_TAGS
 
 pytestmark = [pytest.mark.emulator, pytest.mark.xdist_group("accounts")]
 
@@ -452,6 +453,45 @@ def test_a_second_apply_is_refused_by_the_lock_and_succeeds_once_the_first_finis
     assert r["operator 2 apply"].returncode == 0, r["operator 2 apply"]
 
 
+# --- make seed ---------------------------------------------------------------------------------
+
+
+def test_make_seed_stocks_staging_for_its_profile_with_mailbox_simulator_customers(scenario):
+    """As staging's deploy role, into staging's account: stock for every load-test SKU that the
+    staging profile cannot exhaust (every order then runs the stock transaction to the end), a
+    mailbox-simulator address for every customer; seeding again writes the same items and
+    puts back the stock a run took."""
+    from tools.ops.seed import load_test_population, simulator_address, stock_plan
+
+    r = scenario.results
+    assert "as arn:aws:iam::222222222222:role/acme-platform-deploy-staging" in (
+        r["seed staging"].output
+    )
+    skus, customers = load_test_population()
+    plan = stock_plan("staging")
+    assert plan.units_per_sku >= plan.virtual_users * 3 >= 225_000 * 3
+    seeded = r["seeded items"]
+    assert {k: int(v["available"]["N"]) for k, v in seeded.items() if k.startswith("SKU#")} == {
+        f"SKU#{sku}": plan.units_per_sku for sku in skus
+    }
+    assert {k: v["email"]["S"] for k, v in seeded.items() if k.startswith("CUSTOMER#")} == {
+        f"CUSTOMER#{c}": simulator_address(c) for c in customers
+    }
+    assert all(
+        v["email"]["S"].endswith("@simulator.amazonses.com")
+        for k, v in seeded.items()
+        if k.startswith("CUSTOMER#")
+    )
+    assert r["seeded items again"] == seeded  # the 5 units left by "a run" are back to full
+
+
+def test_seeding_prod_is_refused_without_the_load_test_opt_in(scenario):
+    refused = scenario.results["seed prod without the opt-in"]
+    assert refused.returncode == 2, refused
+    assert "LOADTEST_ALLOW_PROD=yes" in refused.output
+    assert scenario.results["prod items after the refused seed"] == {}
+
+
 # --- deploy roles ------------------------------------------------------------------------------
 
 
@@ -502,3 +542,27 @@ def test_the_deploy_role_may_manage_every_resource_of_its_environment_by_name(sc
         if not any(service in services and pattern.match(arn) for services, pattern in allows):
             uncovered.append(f"{resource['address']}: {arn}")
     assert uncovered == []
+
+
+# --- cost allocation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_resource_of_an_environment_carries_its_cost_allocation_tags(scenario, env):
+    """The provider's default tags reach every taggable resource the environment made: their
+    tags_all, as the provider read them back, carry service, environment, cost-center and
+    managed-by, with the environment's own name."""
+    taggable = 0
+    untagged = []
+    for resource in managed_resources(scenario.accounts.state(env)):
+        tags = resource["values"].get("tags_all")
+        if tags is None:  # a resource AWS cannot tag (a policy, a mapping, an alias...)
+            continue
+        taggable += 1
+        wrong = [key for key in COST_ALLOCATION_TAGS if not tags.get(key)]
+        if tags.get("environment") != env:
+            wrong.append(f"environment={tags.get('environment')!r}")
+        if wrong:
+            untagged.append(f"{resource['address']}: {', '.join(wrong)}")
+    assert taggable >= 15
+    assert untagged == []

@@ -205,3 +205,62 @@ def provider_version_problems(blocks: Iterable[Block], expected: str) -> list[st
     if not seen:
         found.append("no required_providers: the provider version is not stated")
     return found
+
+
+COST_ALLOCATION_TAGS = ("service", "environment", "cost-center", "managed-by")
+_COST_TAG_KEY = re.compile(
+    r'(?:^|[{,\s])"?(' + "|".join(map(re.escape, COST_ALLOCATION_TAGS)) + r')"?\s*='
+)
+
+
+def _local_values(blocks: Iterable[Block]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for block in blocks:
+        if block.kind == "locals":
+            found.update(block.body)
+    return found
+
+
+def _resolved(value: Any, local_values: dict[str, Any]) -> Any:
+    """A literal, or the value of the `local.<name>` it names."""
+    match = re.fullmatch(r"local\.(\w+)", expression(value))
+    return local_values.get(match.group(1)) if match else value
+
+
+def roots_without_cost_allocation_tags(roots: Iterable[Path]) -> list[str]:
+    """Every environment root's AWS provider puts service, environment (the root's own name),
+    cost-center and managed-by on every resource through its default tags."""
+    found = []
+    for root in roots:
+        blocks = list(root_blocks(root))
+        local_values = _local_values(blocks)
+        providers = [b for b in blocks if b.kind == "provider" and b.labels == ("aws",)]
+        if not providers:
+            found.append(f"{root.name}: no aws provider")
+        for provider in providers:
+            default = (provider.body.get("default_tags") or [{}])[0].get("tags") or {}
+            tags = {k: _resolved(v, local_values) for k, v in default.items()}
+            for key in COST_ALLOCATION_TAGS:
+                if not tags.get(key):
+                    found.append(f"{provider.address}: no {key} in default_tags")
+            if tags.get("environment") not in (None, root.name):
+                found.append(f"{provider.address}: environment is {tags['environment']!r}")
+    return found
+
+
+def cost_allocation_tags_set_outside_providers(blocks: Iterable[Block]) -> list[str]:
+    """A resource's own tag wins over the provider's default tag of the same key: only the
+    providers' default_tags may set the cost-allocation tags."""
+    found = []
+    for block in blocks:
+        if block.kind == "provider":
+            continue
+        for key, value in block.body.items():
+            if "tags" not in key:
+                continue
+            texts = [f"{k} =" for k in value] if isinstance(value, dict) else list(_strings(value))
+            for text in texts:
+                match = _COST_TAG_KEY.search(text)
+                if match:
+                    found.append(f"{block.address}: sets the {match.group(1)} tag in {key}")
+    return found

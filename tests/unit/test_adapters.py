@@ -243,3 +243,87 @@ def test_order_statuses_are_read_in_bulk_and_unprocessed_keys_asked_again(monkey
             table.order_statuses([a])
     with pytest.raises(ValueError, match="at most 100"):
         table.order_statuses([order(n).order_id for n in range(101)])
+
+
+# --- hot SKUs: a reservation that collided with another transaction is tried again ------------
+
+
+def _cancelled(stub: Stubber, *codes: str) -> None:
+    stub.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        service_message=f"Transaction cancelled, please refer cancellation reasons [{codes}]",
+        modeled_fields={"CancellationReasons": [{"Code": code} for code in codes]},
+    )
+
+
+class _Pauses:
+    def __init__(self) -> None:
+        self.taken: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.taken.append(seconds)
+
+
+def test_a_reservation_that_collided_on_a_hot_sku_is_tried_again_after_a_jittered_pause():
+    import random
+
+    from orders_core.adapters import table as table_module
+    from orders_core.adapters.table import OrdersTable
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    pauses = _Pauses()
+    table = OrdersTable("orders", dynamodb, sleep=pauses, jitter=random.Random(7))  # noqa: S311
+    pending = order(SKU_A=2)
+    with Stubber(dynamodb) as stub:
+        _cancelled(stub, "None", "TransactionConflict")
+        _cancelled(stub, "None", "TransactionConflict")
+        stub.add_response("transact_write_items", {})
+        outcome = table.confirm_reserving_stock(confirm(pending, T0), stock_to_reserve(pending))
+        stub.assert_no_pending_responses()
+    assert outcome.result is ReservationResult.RESERVED
+    # one pause before each retry, drawn below a ceiling that doubles
+    first, max_pause = table_module.RESERVATION_FIRST_PAUSE_S, table_module.RESERVATION_MAX_PAUSE_S
+    assert len(pauses.taken) == 2
+    for n, pause in enumerate(pauses.taken, start=1):
+        assert 0 <= pause <= min(max_pause, first * 2**n)
+    assert pauses.taken[0] != pauses.taken[1]
+
+
+def test_jitter_is_drawn_from_the_os_per_table_not_shared_or_fixed():
+    from orders_core.adapters.table import OrdersTable
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    one, two = OrdersTable("orders", dynamodb), OrdersTable("orders", dynamodb)
+    assert one._jitter is None  # nothing drawn before it is needed
+    assert [one.jitter.random() for _ in range(3)] != [two.jitter.random() for _ in range(3)]
+
+
+def test_a_reservation_still_colliding_after_its_attempts_is_left_to_the_queue_to_retry():
+    from orders_core.adapters import table as table_module
+    from orders_core.adapters.table import OrdersTable, TransientCancellation
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    pauses = _Pauses()
+    table = OrdersTable("orders", dynamodb, sleep=pauses)
+    pending = order(SKU_A=1)
+    with Stubber(dynamodb) as stub:
+        for _ in range(table_module.RESERVATION_ATTEMPTS):
+            _cancelled(stub, "None", "TransactionConflict")
+        with pytest.raises(TransientCancellation, match="TransactionConflict") as raised:
+            table.confirm_reserving_stock(confirm(pending, T0), stock_to_reserve(pending))
+        stub.assert_no_pending_responses()
+    assert isinstance(raised.value, Unavailable)  # the record fails; SQS delivers it again
+    assert len(pauses.taken) == table_module.RESERVATION_ATTEMPTS - 1
+
+
+def test_a_real_shortage_is_not_retried(platform):
+    pauses = _Pauses()
+    platform.table.sleep = pauses
+    platform.stock({"SKU-A": 1})
+    pending = order(SKU_A=2)
+    outcome = platform.table.confirm_reserving_stock(
+        confirm(pending, T0), stock_to_reserve(pending)
+    )
+    assert outcome.result is ReservationResult.OUT_OF_STOCK
+    assert pauses.taken == []

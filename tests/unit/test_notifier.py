@@ -91,10 +91,107 @@ def test_a_record_that_is_not_an_order_event_fails_alone(platform, processed):
     assert ses_sent() == 2
 
 
-def test_a_mail_that_ses_refuses_is_retried_not_lost(platform, processed, monkeypatch):
+def test_a_mail_ses_refuses_for_our_unverified_sender_is_retried_not_lost(
+    platform, processed, monkeypatch
+):
     monkeypatch.setenv("NOTIFICATION_SENDER", "unverified@example.com")
     wiring.install(None)  # a new execution environment, with the new setting
     response = deliver(platform)
     assert len(response["batchItemFailures"]) == 2
     assert platform.table.notification_for(processed[0]) is None
     assert platform.queue_depth(platform.notifications_queue_url) == 2
+
+
+# --- SES's answers through the handler: a refused address, throttling, the pace ----------------
+
+
+def ses_answering(platform, *answers: tuple[str, str] | str, per_second: float | None = None):
+    """Install an SES client that gives `answers` in turn: a message id, or (code, message) of
+    an error; returns the Stubber and the fake clock the mailer sleeps on."""
+    from botocore.stub import Stubber
+
+    from orders_core.adapters.mail import SesMailer
+    from tests.unit.conftest import SENDER
+    from tests.unit.test_mail import FakeClock
+
+    sesv2 = boto3.client("sesv2", region_name=REGION)
+    stub = Stubber(sesv2)
+    for answer in answers:
+        if isinstance(answer, str):
+            stub.add_response("send_email", {"MessageId": answer})
+        else:
+            stub.add_client_error(
+                "send_email", service_error_code=answer[0], service_message=answer[1]
+            )
+    clock = FakeClock()
+    wiring.current().mailer = SesMailer(SENDER, sesv2, per_second, clock=clock, sleep=clock.sleep)
+    stub.activate()
+    return stub, clock
+
+
+def record_of(platform, order_id: str) -> dict:
+    [record] = [r for r in platform.notifications_event()["Records"] if order_id in r["body"]]
+    return record
+
+
+def test_an_address_ses_refuses_is_recorded_rejected_and_never_tried_again(platform, processed):
+    from tests.support.events import LambdaContext
+
+    record = record_of(platform, processed[0])
+    refusal = (
+        "MessageRejected",
+        "Email address is not verified. The following identities failed the check in region "
+        "EU-WEST-1: one@example.com",
+    )
+    stub, _ = ses_answering(platform, refusal)
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    stub.assert_no_pending_responses()
+    notification = platform.table.notification_for(processed[0])
+    assert (notification.status, notification.recipient) == (
+        NotificationStatus.REJECTED,
+        "one@example.com",
+    )
+    assert "not verified" in notification.reason
+    # delivered again (SQS at least once): the recorded answer stands, SES is not asked again
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    stub.deactivate()
+
+
+def test_ses_throttling_fails_the_record_for_the_queue_to_retry_then_it_is_sent_once(
+    platform, processed
+):
+    from tests.support.events import LambdaContext
+
+    record = record_of(platform, processed[0])
+    throttled = ("TooManyRequestsException", "Maximum sending rate exceeded.")
+    stub, clock = ses_answering(platform, *[throttled] * 4, "m-later")
+    failed = notify({"Records": [record]}, LambdaContext())["batchItemFailures"]
+    assert [f["itemIdentifier"] for f in failed] == [record["messageId"]]
+    assert platform.table.notification_for(processed[0]) is None  # nothing recorded as done
+    assert len(clock.slept) == 3  # a pause between attempts inside the invocation
+    # the queue delivers it again once SES takes it: sent, recorded, once
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    stub.assert_no_pending_responses()
+    assert platform.table.notification_for(processed[0]).message_id == "m-later"
+    stub.deactivate()
+
+
+def test_a_batch_is_sent_at_the_environments_share_and_what_does_not_fit_is_left_for_later(
+    platform, processed
+):
+    from tests.support.events import LambdaContext
+
+    event = platform.notifications_event()
+    stub, clock = ses_answering(platform, "m-1", per_second=0.5)
+    started = clock.now
+    response = notify(event, LambdaContext(remaining_ms=5_000))
+    stub.assert_no_pending_responses()  # one send: the second was due after the time left
+    assert len(response["batchItemFailures"]) == 1
+    assert clock.now - started == pytest.approx(2.0)
+    stub.deactivate()
+
+
+def test_the_notifier_is_paced_at_the_share_its_environment_variable_gives(monkeypatch):
+    monkeypatch.setenv("MAIL_SENDS_PER_SECOND", "0.5")
+    wiring.install(None)
+    assert wiring.current().mailer.pacer.interval == 2.0

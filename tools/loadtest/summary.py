@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.loadtest.coldstarts import ColdStarts
 from tools.loadtest.install import ARTILLERY_VERSION
 from tools.loadtest.plan_kept import PhaseRate, Saturation
 from tools.loadtest.reconcile import Reconciliation
@@ -85,6 +86,7 @@ class RunOutcome:
     phases: Sequence[PhaseRate]
     reconciliation: Reconciliation | None
     exit_code: int
+    cold_starts: ColdStarts | None = None  # the functions' cold starts during the run
 
     def whole_run_rps(self) -> tuple[float, float]:
         """(answered, sent) req/s averaged over the whole run, ramps included."""
@@ -113,6 +115,7 @@ class RunOutcome:
             },
             "saturation": {**asdict(self.saturation), "valid": self.saturation.valid},
             "reconciliation": None if self.reconciliation is None else asdict(self.reconciliation),
+            "cold_starts": None if self.cold_starts is None else asdict(self.cold_starts),
         }
 
     def lines(self) -> list[str]:
@@ -143,6 +146,8 @@ class RunOutcome:
             )
             out += [f"  lost: {order_id}" for order_id in rec.lost_ids[:10]]
             out += [f"  unverified: {order_id}" for order_id in rec.unverified_ids[:10]]
+        if self.cold_starts is not None:
+            out.append(f"cold starts: {self.cold_starts.line()}")
         return out
 
 
@@ -250,6 +255,8 @@ def render_summary(outcome: RunOutcome, charts: Sequence[Path]) -> str:
         if rec.dlq_orders:
             dlqs = ", ".join(f"{k}: {v}" for k, v in sorted(rec.dlq_orders.items()))
             parts.append(f"<p>Orders of this run in dead-letter queues: {html.escape(dlqs)}</p>")
+    if outcome.cold_starts is not None:
+        parts.append(f"<p>Cold starts: {html.escape(outcome.cold_starts.line())}.</p>")
     totals: dict[str, Any] = {
         "duration of metrics (s)": round(span, 1),
         "requests": counters.get("http.requests", 0),

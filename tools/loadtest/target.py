@@ -28,6 +28,8 @@ class Target:
     dlq_urls: dict[str, str] = field(default_factory=dict)
     table_name: str | None = None
     aws: ClientFactory | None = None
+    functions: dict[str, str] = field(default_factory=dict)  # service -> function name
+    emulated: bool = False  # the local emulator: metrics from logs are not made
 
 
 def _dlqs(outputs: Mapping[str, Any]) -> dict[str, str]:
@@ -65,11 +67,14 @@ def local_target(stack: Any = None) -> Target:
             aws_secret_access_key="test",  # noqa: S106 - the emulator's fixed credentials
         )
 
+    platform = outputs.get("platform") or {}
     return Target(
         stack.api_url(outputs),
         _dlqs(outputs),
-        (outputs.get("platform") or {}).get("table_name"),
+        platform.get("table_name"),
         make_client,
+        dict(platform.get("function_names") or {}),
+        emulated=True,
     )
 
 
@@ -91,7 +96,13 @@ def terraform_target(env: str) -> Target:
     def make_client(service: str) -> Any:
         return aws_client(service, **({"region_name": region} if region else {}))
 
-    return Target(outputs["api_endpoint"], _dlqs(outputs), platform.get("table_name"), make_client)
+    return Target(
+        outputs["api_endpoint"],
+        _dlqs(outputs),
+        platform.get("table_name"),
+        make_client,
+        dict(platform.get("function_names") or {}),
+    )
 
 
 def aws_client(service: str, **options: Any) -> Any:

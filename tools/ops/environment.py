@@ -3,6 +3,7 @@ started (its emulator on EMULATOR_PORT), or terraform/environments/<env> through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -39,3 +40,30 @@ def outputs(env: str) -> dict[str, Any]:
             f"{env} has no outputs: apply it first (make plan/apply ENV={env})"
         )
     return found
+
+
+def client_factory(env: str, platform: dict[str, Any]) -> Callable[[str], Any]:
+    """make_client(service): boto3 clients for the environment's resources. local: the emulator
+    `make up` started, with its fixed credentials; an AWS environment: the caller's own
+    credentials (AWS_PROFILE, a CI role's session) in the stack's region."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 5}, read_timeout=30)
+    if env == "local":
+        from tools.local import ministack
+
+        state = ministack.status()
+        options: dict[str, Any] = {
+            "endpoint_url": state.endpoint,
+            "aws_access_key_id": "test",
+            "aws_secret_access_key": "test",  # the emulator's fixed credentials
+        }
+    else:
+        options = {}
+    region = platform.get("region")
+
+    def make_client(service: str) -> Any:
+        return boto3.client(service, region_name=region, config=config, **options)
+
+    return make_client

@@ -202,6 +202,7 @@ class OrderEvent(Model):
 class NotificationStatus(StrEnum):
     SENT = "SENT"
     SKIPPED_NO_ADDRESS = "SKIPPED_NO_ADDRESS"
+    REJECTED = "REJECTED"  # the mail provider refused the address: final, not retried
 
 
 class NotificationMessage(Model):
@@ -222,4 +223,5 @@ class Notification(Model):
     recipient: str | None = None
     subject: str
     message_id: str | None = None
+    reason: str | None = None  # why it was not sent, when the provider said
     recorded_at: AwareDatetime

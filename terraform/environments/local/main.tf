@@ -61,6 +61,7 @@ provider "aws" {
 
   endpoints {
     apigatewayv2   = var.emulator_endpoint
+    budgets        = var.emulator_endpoint
     cloudwatch     = var.emulator_endpoint
     cloudwatchlogs = var.emulator_endpoint
     dynamodb       = var.emulator_endpoint
@@ -75,10 +76,14 @@ provider "aws" {
     sts            = var.emulator_endpoint
   }
 
+  # The same cost-allocation tags as in AWS (terraform/environments/<env>/main.tf).
   default_tags {
     tags = {
+      service                = "orders"
+      environment            = "local"
+      cost-center            = "platform-engineering"
+      managed-by             = "terraform"
       "platform:environment" = "local"
-      "platform:managed-by"  = "terraform"
     }
   }
 }
@@ -97,6 +102,8 @@ module "platform" {
   lambda_runtime      = local.manifest.runtime
   notification_sender = "orders@local.test"
   log_retention_days  = 7
+  # Nothing here costs money; the budget is applied so that `make up` exercises what AWS gets.
+  monthly_budget_usd = 1
   data_protection = {
     deletion_protection    = false
     point_in_time_recovery = true
@@ -117,6 +124,8 @@ module "platform" {
     timeout             = 6
     maximum_concurrency = 2
   }
+  # The emulator's SES has no sending quota; the notifier is still paced, at 25 a second each.
+  ses_send_rate = 50
 
   # What the emulator lacks (docs/emulators.md, "The stack and the local environment"):
   tracing_enabled = false # no X-Ray daemon

@@ -299,16 +299,21 @@ variable "permissions_boundary_arn" {
 }
 
 variable "accesses" {
-  description = "What the function may do: a list of { type, resources }, each one policy statement with the exact actions of its type on exactly those ARNs. Types: dynamodb_read, dynamodb_write, dynamodb_read_write (table and index ARNs), sqs_send (queue), events_put (event bus), ses_send (SES identity or configuration set), s3_read (object ARNs, e.g. arn:aws:s3:::bucket/prefix/*), kms_decrypt (key), sns_publish (topic), lambda_invoke (functions, versions: arn:...:function:<name>:*), codedeploy_hook (deployment groups: what a CodeDeploy lifecycle hook needs to read its deployment and report its result)."
+  description = "What the function may do: a list of { type, resources, leading_keys }, each one policy statement with the exact actions of its type on exactly those ARNs. Types: dynamodb_get_item, dynamodb_batch_get, dynamodb_query, dynamodb_put_item, dynamodb_update_item, dynamodb_delete_item, dynamodb_batch_write, dynamodb_idempotency (Get/Put/Update/DeleteItem, what powertools' idempotency calls), and the broad dynamodb_read, dynamodb_write, dynamodb_read_write (table and index ARNs; Query on an index needs the index ARN); sqs_send (queue), events_put (event bus), ses_send (SES v2 SendEmail or v1 SendEmail: identity or configuration set), ses_send_raw (v1 SendRawEmail), s3_read (object ARNs, e.g. arn:aws:s3:::bucket/prefix/*), kms_decrypt (key), sns_publish (topic), lambda_invoke (functions, versions: arn:...:function:<name>:*), codedeploy_hook (deployment groups: what a CodeDeploy lifecycle hook needs to read its deployment and report its result). leading_keys (DynamoDB types only): partition key patterns (IAM wildcards) the items must match, as a dynamodb:LeadingKeys condition."
   type = list(object({
-    type      = string
-    resources = list(string)
+    type         = string
+    resources    = list(string)
+    leading_keys = optional(list(string))
   }))
   default = []
 
   validation {
-    condition     = alltrue([for a in var.accesses : contains(["dynamodb_read", "dynamodb_write", "dynamodb_read_write", "sqs_send", "events_put", "ses_send", "s3_read", "kms_decrypt", "sns_publish", "lambda_invoke", "codedeploy_hook"], a.type)])
-    error_message = "accesses[*].type must be one of dynamodb_read, dynamodb_write, dynamodb_read_write, sqs_send, events_put, ses_send, s3_read, kms_decrypt, sns_publish, lambda_invoke, codedeploy_hook."
+    condition = alltrue([for a in var.accesses : contains([
+      "dynamodb_read", "dynamodb_write", "dynamodb_read_write", "dynamodb_get_item", "dynamodb_batch_get", "dynamodb_query",
+      "dynamodb_put_item", "dynamodb_update_item", "dynamodb_delete_item", "dynamodb_batch_write", "dynamodb_idempotency",
+      "sqs_send", "events_put", "ses_send", "ses_send_raw", "s3_read", "kms_decrypt", "sns_publish", "lambda_invoke", "codedeploy_hook",
+    ], a.type)])
+    error_message = "accesses[*].type must be one of dynamodb_get_item, dynamodb_batch_get, dynamodb_query, dynamodb_put_item, dynamodb_update_item, dynamodb_delete_item, dynamodb_batch_write, dynamodb_idempotency, dynamodb_read, dynamodb_write, dynamodb_read_write, sqs_send, events_put, ses_send, ses_send_raw, s3_read, kms_decrypt, sns_publish, lambda_invoke, codedeploy_hook."
   }
 
   validation {
@@ -317,12 +322,13 @@ variable "accesses" {
   }
 
   validation {
-    condition = alltrue([for a in var.accesses : alltrue([for r in a.resources : try(split(":", r)[2], "") == lookup({
-      dynamodb_read = "dynamodb", dynamodb_write = "dynamodb", dynamodb_read_write = "dynamodb", sqs_send = "sqs",
-      events_put    = "events", ses_send = "ses", s3_read = "s3", kms_decrypt = "kms", sns_publish = "sns",
-      lambda_invoke = "lambda", codedeploy_hook = "codedeploy"
-    }, a.type, "")])])
-    error_message = "accesses[*].resources must be ARNs of the type's service: dynamodb_* -> dynamodb, sqs_send -> sqs, events_put -> events, ses_send -> ses, s3_read -> s3, kms_decrypt -> kms, sns_publish -> sns, lambda_invoke -> lambda, codedeploy_hook -> codedeploy."
+    condition     = alltrue([for a in var.accesses : alltrue([for r in a.resources : try(split(":", r)[2], "") == (startswith(a.type, "dynamodb_") ? "dynamodb" : split("_", a.type)[0])])])
+    error_message = "accesses[*].resources must be ARNs of the type's service: dynamodb_* -> dynamodb, sqs_send -> sqs, events_put -> events, ses_send and ses_send_raw -> ses, s3_read -> s3, kms_decrypt -> kms, sns_publish -> sns, lambda_invoke -> lambda, codedeploy_hook -> codedeploy."
+  }
+
+  validation {
+    condition     = alltrue([for a in var.accesses : a.leading_keys == null || (startswith(a.type, "dynamodb_") && a.type != "dynamodb_query" && length(coalesce(a.leading_keys, [])) > 0 && alltrue([for k in coalesce(a.leading_keys, []) : length(k) > 0]))])
+    error_message = "accesses[*].leading_keys is for DynamoDB item types only (not dynamodb_query: a query on an index is keyed by the index's partition key) and must be a non-empty list of non-empty patterns."
   }
 }
 

@@ -185,16 +185,16 @@ run "accesses_become_one_exact_statement_each" {
     error_message = "dynamodb_read_write grants read and write item actions on the table and its index only"
   }
   assert {
-    condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access1SqsSend" && s.actions == toset(["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]) && s.resources == toset(["arn:aws:sqs:eu-west-1:123456789012:orders"])])
-    error_message = "sqs_send grants exactly SendMessage, GetQueueAttributes, GetQueueUrl"
+    condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access1SqsSend" && s.actions == toset(["sqs:SendMessage"]) && s.resources == toset(["arn:aws:sqs:eu-west-1:123456789012:orders"])])
+    error_message = "sqs_send grants exactly SendMessage"
   }
   assert {
     condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access2EventsPut" && s.actions == toset(["events:PutEvents"])])
     error_message = "events_put grants exactly events:PutEvents"
   }
   assert {
-    condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access3SesSend" && s.actions == toset(["ses:SendEmail", "ses:SendRawEmail"])])
-    error_message = "ses_send grants exactly SendEmail and SendRawEmail"
+    condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access3SesSend" && s.actions == toset(["ses:SendEmail"])])
+    error_message = "ses_send grants exactly SendEmail"
   }
   assert {
     condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access4DynamodbRead" && s.actions == toset(["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query"])])
@@ -212,6 +212,56 @@ run "accesses_become_one_exact_statement_each" {
     condition     = length(distinct([for s in data.aws_iam_policy_document.permissions.statement : s.sid])) == 11
     error_message = "statement ids are unique"
   }
+}
+
+run "item_level_dynamodb_accesses_with_leading_keys" {
+  command = plan
+
+  variables {
+    accesses = [
+      { type = "dynamodb_get_item", resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"], leading_keys = ["ORDER#*", "SKU#*"] },
+      { type = "dynamodb_query", resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders/index/by-customer"] },
+      { type = "dynamodb_idempotency", resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"], leading_keys = ["orders-api.*"] },
+      { type = "ses_send_raw", resources = ["arn:aws:ses:eu-west-1:123456789012:identity/example.com"] },
+    ]
+  }
+
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.permissions.statement :
+      s.sid == "Access0DynamodbGetItem" && s.actions == toset(["dynamodb:GetItem"])
+      && length(s.condition) == 1
+      && anytrue([for c in s.condition : c.test == "ForAllValues:StringLike" && c.variable == "dynamodb:LeadingKeys" && toset(c.values) == toset(["ORDER#*", "SKU#*"])])
+    ])
+    error_message = "dynamodb_get_item grants GetItem on items whose partition key matches leading_keys only"
+  }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.permissions.statement :
+      s.sid == "Access1DynamodbQuery" && s.actions == toset(["dynamodb:Query"]) && length(s.condition) == 0
+      && s.resources == toset(["arn:aws:dynamodb:eu-west-1:123456789012:table/orders/index/by-customer"])
+    ])
+    error_message = "dynamodb_query grants Query on the index only, without a key condition"
+  }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.permissions.statement :
+      s.sid == "Access2DynamodbIdempotency"
+      && s.actions == toset(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
+    ])
+    error_message = "dynamodb_idempotency grants what powertools' persistence layer calls"
+  }
+  assert {
+    condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access3SesSendRaw" && s.actions == toset(["ses:SendRawEmail"])])
+    error_message = "ses_send_raw grants exactly SendRawEmail"
+  }
+}
+
+run "leading_keys_only_on_dynamodb_item_types" {
+  command = plan
+
+  variables {
+    accesses = [{ type = "sqs_send", resources = ["arn:aws:sqs:eu-west-1:123456789012:orders"], leading_keys = ["ORDER#*"] }]
+  }
+
+  expect_failures = [var.accesses]
 }
 
 run "sqs_event_source_targets_the_alias" {
@@ -255,7 +305,7 @@ run "sqs_event_source_targets_the_alias" {
   assert {
     condition = anytrue([for s in data.aws_iam_policy_document.permissions.statement :
       s.sid == "ConsumeQueueOrders"
-      && s.actions == toset(["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"])
+      && s.actions == toset(["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"])
       && s.resources == toset(["arn:aws:sqs:eu-west-1:123456789012:orders"])
     ])
     error_message = "the role may consume exactly that queue"
