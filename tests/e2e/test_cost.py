@@ -25,6 +25,7 @@ def test_the_local_settings_come_from_the_running_stack_s_state(local_stack):
         "orders_api": (512, 10),
         "order_processor": (512, 6),
         "notifier": (256, 6),
+        "pre_traffic_hook": (256, 120),  # the stack's own, in every environment
     }
     assert {f.architecture for f in cfg.functions.values()} == {host_architecture()}
     assert not any(f.tracing or f.provisioned or f.snap_start for f in cfg.functions.values())

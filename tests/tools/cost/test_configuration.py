@@ -14,11 +14,17 @@ from tools.cost.configuration import ConfigurationError
 from tools.terraform.hcl import TERRAFORM_DIR
 
 # What each root says (terraform/environments/<env>/main.tf, release.json) or, where it says
-# nothing, the stack's default (terraform/stack/variables.tf): memory MB per function, the API's
-# provisioned instances and SnapStart, log retention days, PITR, archive days, budget USD.
+# nothing, the stack's default (terraform/stack/variables.tf): memory MB per function (the
+# pre-traffic hook's set by the stack itself), the API's provisioned instances and SnapStart,
+# log retention days, PITR, archive days, budget USD.
 EXPECTED = {
     "dev": {
-        "memory": {"orders_api": 256, "order_processor": 256, "notifier": 256},
+        "memory": {
+            "orders_api": 256,
+            "order_processor": 256,
+            "notifier": 256,
+            "pre_traffic_hook": 256,
+        },
         "provisioned": 0,
         "snap_start": False,
         "retention": 7,
@@ -27,7 +33,12 @@ EXPECTED = {
         "budget": 100.0,
     },
     "staging": {
-        "memory": {"orders_api": 1024, "order_processor": 512, "notifier": 256},
+        "memory": {
+            "orders_api": 1024,
+            "order_processor": 512,
+            "notifier": 256,
+            "pre_traffic_hook": 256,
+        },
         "provisioned": 0,
         "snap_start": True,
         "retention": 30,
@@ -36,7 +47,12 @@ EXPECTED = {
         "budget": 900.0,
     },
     "prod": {
-        "memory": {"orders_api": 1024, "order_processor": 512, "notifier": 256},
+        "memory": {
+            "orders_api": 1024,
+            "order_processor": 512,
+            "notifier": 256,
+            "pre_traffic_hook": 256,
+        },
         "provisioned": 10,
         "snap_start": False,
         "retention": 90,
@@ -71,7 +87,7 @@ def test_the_settings_are_terraform_s_plan_of_the_environment_s_root(env, monkey
     )
     assert (api.idempotency_ttl_s, cfg.function("notifier").idempotency_ttl_s) == (86400, 604800)
     assert set(cfg.log_retention_days.values()) == {expected["retention"]}
-    assert len(cfg.log_retention_days) == 4  # three functions and the API's access log
+    assert len(cfg.log_retention_days) == 5  # four functions and the API's access log
     assert (cfg.table_billing_mode, cfg.table_pitr, cfg.table_indexes) == (
         "PAY_PER_REQUEST",
         expected["pitr"],
