@@ -15,11 +15,16 @@ from tests.support.accounts import (
     ACCOUNTS,
     CI_ROLE,
     NAME_PREFIX,
+    REGION,
     artifact_bucket,
+    deploy_role,
     managed_resources,
     state_bucket,
 )
 from tests.terraform.policy import COST_ALLOCATION_TAGS
+from tools.iam import check, deployed
+from tools.iam.calls import Call
+from tools.iam.policy import Decision
 
 pytestmark = [pytest.mark.emulator, pytest.mark.xdist_group("accounts")]
 
@@ -322,31 +327,92 @@ def _deployments_as_committed(scenario, env: str, changed: list[dict]) -> None:
         assert by_address[f"{module}.aws_lambda_alias.this[0]"]["actions"] == ["delete"]
     assert not [a for a in by_address if ".pre_traffic_hook." in a], "the hook is not deployed"
 
-    # The deploy role may manage every CodeDeploy resource and role this plan creates.
-    account = ACCOUNTS[env]
-    arns = []
-    for address, after in created.items():
-        if address.endswith("aws_codedeploy_app.this[0]"):
-            arns.append(f"arn:aws:codedeploy:eu-west-1:{account}:application:{after['name']}")
-        elif address.endswith("aws_codedeploy_deployment_group.this[0]"):
-            arns.append(
-                f"arn:aws:codedeploy:eu-west-1:{account}:deploymentgroup:"
-                f"{after['app_name']}/{after['deployment_group_name']}"
-            )
-            arns.append(
-                f"arn:aws:codedeploy:eu-west-1:{account}:deploymentconfig:"
-                f"{after['deployment_config_name']}"
-            )
-        elif address.endswith("aws_iam_role.codedeploy[0]"):
-            arns.append(f"arn:aws:iam::{account}:role/{after['name']}")
-    allows = _name_scoped_allows(scenario, env)
-    uncovered = [
-        arn
-        for arn in arns
-        if not any(arn.split(":")[2] in services and p.match(arn) for services, p in allows)
+    # The deploy role may make every call that creating, reading back, tagging, changing and
+    # deleting them takes, and make deploy's and make rollback's. The emulator has no
+    # CodeDeploy, so the scenario cannot record these calls: they are judged here (tools/iam)
+    # against the deploy role as the bootstrap applied it.
+    account, role = ACCOUNTS[env], deploy_role(env)
+    groups = [
+        after
+        for a, after in created.items()
+        if a.endswith("aws_codedeploy_deployment_group.this[0]")
     ]
-    assert len(arns) == 4 * len(DEPLOYED_FUNCTIONS)
-    assert uncovered == []
+    assert len(groups) == len(DEPLOYED_FUNCTIONS)
+    calls = [call for group in groups for call in _codedeploy_calls(role, account, group)]
+    snapshot = deployed.read_roles(
+        lambda service: scenario.accounts.client(service, account), [role.rsplit("/", 1)[1]], env
+    )
+    judged = [check.judge(c, role, check.Deployment.from_snapshot(snapshot)) for c in calls]
+    refused = [
+        line for j in judged if j.decision is not Decision.ALLOWED for line in check.describe(j)
+    ]
+    assert refused == []
+
+
+def _codedeploy_calls(role: str, account: str, group: dict) -> list[Call]:
+    """The calls the deploy role makes for one function's deployment group (as planned): the
+    AWS provider's for its application, group and CodeDeploy service role, and make deploy's
+    and make rollback's (tools/release/canary.py)."""
+    function, name = group["app_name"], group["deployment_group_name"]
+    service_role = f"arn:aws:iam::{account}:role/{function}-codedeploy"
+    app = {"applicationName": function}
+    deployment = {**app, "deploymentGroupName": name}
+    arn = f"arn:aws:codedeploy:{REGION}:{account}"
+    tags = [{"Key": "service", "Value": "orders"}]
+    made = [
+        ("iam", "CreateRole", {"RoleName": f"{function}-codedeploy"}),
+        ("iam", "PutRolePolicy", {"RoleName": f"{function}-codedeploy", "PolicyName": "p"}),
+        ("iam", "GetRole", {"RoleName": f"{function}-codedeploy"}),
+        ("iam", "DeleteRole", {"RoleName": f"{function}-codedeploy"}),
+        ("codedeploy", "CreateApplication", {**app, "computePlatform": "Lambda", "tags": tags}),
+        ("codedeploy", "GetApplication", app),
+        ("codedeploy", "ListTagsForResource", {"ResourceArn": f"{arn}:application:{function}"}),
+        ("codedeploy", "TagResource", {"ResourceArn": f"{arn}:application:{function}"}),
+        (
+            "codedeploy",
+            "CreateDeploymentGroup",
+            {
+                **deployment,
+                "serviceRoleArn": service_role,
+                "deploymentConfigName": group["deployment_config_name"],
+            },
+        ),
+        ("codedeploy", "GetDeploymentGroup", deployment),
+        (
+            "codedeploy",
+            "UpdateDeploymentGroup",
+            {**app, "currentDeploymentGroupName": name, "serviceRoleArn": service_role},
+        ),
+        (
+            "codedeploy",
+            "ListTagsForResource",
+            {"ResourceArn": f"{arn}:deploymentgroup:{function}/{name}"},
+        ),
+        (
+            "codedeploy",
+            "GetDeploymentConfig",
+            {"deploymentConfigName": group["deployment_config_name"]},
+        ),
+        ("lambda", "GetAlias", {"FunctionName": function, "Name": name}),
+        ("codedeploy", "ListDeployments", deployment),
+        ("codedeploy", "CreateDeployment", deployment),
+        ("codedeploy", "GetDeployment", {"deploymentId": "d-1", **deployment}),
+        ("codedeploy", "BatchGetDeployments", {"deploymentIds": ["d-1"], **deployment}),
+        ("codedeploy", "ListDeploymentTargets", {"deploymentId": "d-1", **deployment}),
+        (
+            "codedeploy",
+            "GetDeploymentTarget",
+            {"deploymentId": "d-1", "targetId": "t", **deployment},
+        ),
+        ("codedeploy", "StopDeployment", {"deploymentId": "d-1", **deployment}),
+        ("cloudwatch", "DescribeAlarms", {"AlarmNames": [f"{function}-error-rate"]}),
+        ("codedeploy", "DeleteDeploymentGroup", deployment),
+        ("codedeploy", "DeleteApplication", app),
+    ]
+    return [
+        Call(role, service, operation, params, REGION, account, "the plan as committed")
+        for service, operation, params in made
+    ]
 
 
 def test_credentials_for_the_wrong_account_fail_before_any_change(scenario):

@@ -4,9 +4,10 @@ CodeDeploy is botocore's Stubber on a real client (moto has no
 PutLifecycleEventHookExecutionStatus): the deployment's AppSpec comes from GetDeployment and
 the verdict must be sent with exactly these parameters. moto runs no function code without
 Docker, so the versions under test are the real handlers, run in this process against moto's
-table and queues by a stand-in for lambda:Invoke that answers in Invoke's shape (StatusCode,
-FunctionError, a Payload stream); LambdaVersionInvoker's reading of that shape is checked on
-a stubbed real Lambda client.
+table and queues: a real Lambda client's Invoke is answered in Invoke's shape (StatusCode,
+FunctionError, a Payload stream) by running the version's handler, so the hook's calls are
+recorded for tools/iam as they are made on AWS; LambdaVersionInvoker's reading of that shape
+is also checked on a stubbed real Lambda client.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
@@ -32,6 +34,9 @@ from orders_core.ports import Unavailable
 from pre_traffic_hook.handler import lambda_handler as hook
 from tests.support.events import LambdaContext
 
+# Named as the stack names them, <prefix>-<environment>-<service> (terraform/stack): tools/iam
+# moves the hook's calls onto the deployment's functions and groups by that prefix.
+HOOK = "orders-test-pre-traffic-hook"
 API = "orders-test-orders-api"
 PROCESSOR = "orders-test-order-processor"
 NOTIFIER = "orders-test-notifier"
@@ -58,30 +63,41 @@ def appspec(function: str, current: str, target: str) -> str:
                     }
                 }
             ],
-            "Hooks": [{"BeforeAllowTraffic": "orders-test-pre-traffic-hook"}],
+            "Hooks": [{"BeforeAllowTraffic": HOOK}],
         }
     )
 
 
 class InProcessLambda:
-    """lambda:Invoke of one version, answered in Invoke's shape by running its handler here."""
+    """A real Lambda client whose Invoke of one version is answered here, in Invoke's shape,
+    by running that version's handler (so the hook's calls go through botocore, as on AWS)."""
 
     def __init__(self, versions: dict[tuple[str, str], Callable[[dict, Any], Any]]) -> None:
         self.versions = versions
         self.calls: list[tuple[str, str, dict]] = []
+        self.client = boto3.client("lambda", region_name="eu-west-1")
+        self.client.meta.events.register("before-parameter-build.lambda.Invoke", self._request)
+        self.client.meta.events.register("before-call.lambda.Invoke", self._answer)
 
-    def invoke(self, FunctionName: str, Qualifier: str, InvocationType: str, Payload: bytes):
-        assert InvocationType == "RequestResponse"
-        event = json.loads(Payload)
-        self.calls.append((FunctionName, Qualifier, event))
+    def _request(self, params: dict, context: dict, **_: Any) -> None:
+        context["invoked"] = dict(params)
+
+    def _answer(self, context: dict, **_: Any) -> tuple[AWSResponse, dict]:
+        request = context["invoked"]
+        assert request["InvocationType"] == "RequestResponse"
+        function, version = request["FunctionName"], request["Qualifier"]
+        event = json.loads(request["Payload"])
+        self.calls.append((function, version, event))
         try:
-            body, error = self.versions[(FunctionName, Qualifier)](event, LambdaContext()), None
+            body, error = self.versions[(function, version)](event, LambdaContext()), None
         except Exception as failure:
             body = {"errorMessage": str(failure), "errorType": type(failure).__name__}
             error = "Unhandled"
         data = json.dumps(body).encode()
         answer = {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(data), len(data))}
-        return answer | ({"FunctionError": error} if error else {})
+        return AWSResponse(None, 200, {}, None), answer | (
+            {"FunctionError": error} if error else {}
+        )
 
 
 @pytest.fixture
@@ -125,6 +141,7 @@ def expect_verdict(stub: Stubber, status: str) -> None:
 def hook_wiring(platform, codedeploy, monkeypatch):
     """The hook's wiring: stubbed CodeDeploy, versions run in process; returns a setter."""
     monkeypatch.setenv("SMOKE_CHECKS", json.dumps(SMOKE_CHECKS))
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", HOOK)
     wiring.install(None)
     client, stub = codedeploy
 
@@ -132,7 +149,7 @@ def hook_wiring(platform, codedeploy, monkeypatch):
         lam = InProcessLambda(found)
         current = wiring.current()
         current.deploy_hooks = CodeDeployHooks(client)
-        current.invoker = LambdaVersionInvoker(lam)
+        current.invoker = LambdaVersionInvoker(lam.client)
         return stub, lam
 
     return versions
@@ -230,15 +247,18 @@ def test_a_consumer_version_that_swallows_the_bad_record_fails(hook_wiring):
     assert "expected" in summary["checks"]["SQS batch of one non-order"]
 
 
-def test_a_function_without_smoke_checks_is_failed_by_name(hook_wiring):
+def test_a_function_without_smoke_checks_is_failed_by_name(hook_wiring, monkeypatch):
+    # A function of the stack (the hook may read its deployment) left out of SMOKE_CHECKS.
+    monkeypatch.setenv("SMOKE_CHECKS", json.dumps({API: "http_api", PROCESSOR: "sqs_consumer"}))
+    wiring.install(None)
     stub, lam = hook_wiring({})
-    expect_deployment(stub, "orders-test-something-new")
+    expect_deployment(stub, NOTIFIER)
     expect_verdict(stub, "Failed")
 
     summary = hook(HOOK_EVENT, LambdaContext())
 
     assert summary["status"] == "Failed"
-    assert "no smoke checks are configured for orders-test-something-new" in summary["error"]
+    assert f"no smoke checks are configured for {NOTIFIER}" in summary["error"]
     assert lam.calls == []
 
 

@@ -146,6 +146,11 @@ PLACEHOLDER_SOURCES: dict[str, tuple[tuple[str, Callable[[str], str]], ...]] = {
     "StageName": (("StageName", str),),
     "RouteId": (("RouteId", str),),
     "IntegrationId": (("IntegrationId", str),),
+    # CodeDeploy's members; a call that names a deployment only by id carries its application
+    # and group as the recorder learned them from GetDeployment's answer (tools/iam/record.py).
+    "ApplicationName": (("applicationName", str),),
+    "DeploymentGroupName": (("deploymentGroupName", str), ("currentDeploymentGroupName", str)),
+    "DeploymentConfigurationName": (("deploymentConfigName", str),),
 }
 
 
@@ -370,19 +375,30 @@ def _kms_key(call: Call, action: str) -> list[Requirement]:
     return [Requirement(action, resource, {"kms:RequestAlias": (key_id,)})]
 
 
-def _with_execution_role(action: str) -> Callable[[Call], list[Requirement]]:
-    # Giving a function its role needs iam:PassRole on the role, passed to Lambda.
+def _passing_role(action: str, param: str, service: str) -> Callable[[Call], list[Requirement]]:
+    # Giving a resource the role a service acts with needs iam:PassRole on the role, passed to
+    # that service: a function its execution role (Role), a deployment group CodeDeploy's
+    # service role (serviceRoleArn).
     # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
+    # https://docs.aws.amazon.com/codedeploy/latest/userguide/getting-started-create-service-role.html
     def needed(call: Call) -> list[Requirement]:
         found = [requirement(call, action)]
-        role = call.params.get("Role")
+        role = call.params.get(param)
         if role:
-            passed = {"iam:PassedToService": ["lambda.amazonaws.com"]}
+            passed = {"iam:PassedToService": [service]}
             pass_role = _sub_call(call, {"RoleArn": role})
             found.append(requirement(pass_role, "iam:PassRole", context=passed))
         return found
 
     return needed
+
+
+def _with_execution_role(action: str) -> Callable[[Call], list[Requirement]]:
+    return _passing_role(action, "Role", "lambda.amazonaws.com")
+
+
+def _with_codedeploy_service_role(action: str) -> Callable[[Call], list[Requirement]]:
+    return _passing_role(action, "serviceRoleArn", "codedeploy.amazonaws.com")
 
 
 def _create_event_source_mapping(call: Call) -> list[Requirement]:
@@ -404,14 +420,75 @@ def _renamed(action: str) -> Callable[[Call], list[Requirement]]:
     return lambda call: [requirement(call, action)]
 
 
+def _qualifier(function: str) -> str:
+    """The version or alias a FunctionName carries (name:1, its ARN with :live), or ""."""
+    parts = function.split(":")
+    if function.startswith("arn:"):
+        return parts[7] if len(parts) > 7 else ""
+    # name:qualifier, or the partial ARN account:function:name:qualifier
+    return parts[-1] if len(parts) in (2, 4) else ""
+
+
+def _invoke(call: Call) -> list[Requirement]:
+    # Invoke is lambda:InvokeFunction on the ARN the call names: a version or alias (Qualifier,
+    # or a qualified name) is its own resource, function:<name>:<qualifier>, which a grant on
+    # the unqualified function does not cover. The dataset lists only the function's format.
+    # https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html
+    [found] = _renamed("lambda:InvokeFunction")(call)
+    qualifier = call.params.get("Qualifier") or _qualifier(str(call.params.get("FunctionName", "")))
+    if found.unresolved or not qualifier:
+        return [found]
+    return [Requirement(found.action, f"{found.resource}:{qualifier}", found.context)]
+
+
+def _on_deployment_group(action: str) -> Callable[[Call], list[Requirement]]:
+    # The dataset lists no resource type for these calls on a deployment ("*"), but
+    # CodeDeploy's own permissions reference authorises them on the deployment's group (and
+    # SAM scopes its hooks' PutLifecycleEventHookExecutionStatus so); the kit grants them on
+    # the groups (docs/iam.md).
+    # https://docs.aws.amazon.com/codedeploy/latest/userguide/auth-and-access-control-permissions-reference.html
+    # https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/automating-updates-to-serverless-apps.html
+    group = (
+        "arn:${Partition}:codedeploy:${Region}:${Account}:"
+        "deploymentgroup:${ApplicationName}/${DeploymentGroupName}"
+    )
+
+    def needed(call: Call) -> list[Requirement]:
+        resource = _fill(group, call)
+        if resource is None:
+            why = (
+                f"{call.operation} names its deployment by id only, and no GetDeployment "
+                "answer recorded before it named the deployment's group"
+            )
+            return [Requirement(action, "*", unresolved=why)]
+        return [Requirement(action, resource)]
+
+    return needed
+
+
 EXCEPTIONS: dict[tuple[str, str], Callable[[Call], list[Requirement]]] = {
     ("kms", "DescribeKey"): lambda call: _kms_key(call, "kms:DescribeKey"),
-    ("lambda", "Invoke"): _renamed("lambda:InvokeFunction"),
+    ("lambda", "Invoke"): _invoke,
     ("lambda", "CreateFunction"): _with_execution_role("lambda:CreateFunction"),
     ("lambda", "UpdateFunctionConfiguration"): _with_execution_role(
         "lambda:UpdateFunctionConfiguration"
     ),
     ("lambda", "CreateEventSourceMapping"): _create_event_source_mapping,
+    ("codedeploy", "CreateDeploymentGroup"): _with_codedeploy_service_role(
+        "codedeploy:CreateDeploymentGroup"
+    ),
+    ("codedeploy", "UpdateDeploymentGroup"): _with_codedeploy_service_role(
+        "codedeploy:UpdateDeploymentGroup"
+    ),
+    **{
+        ("codedeploy", operation): _on_deployment_group(f"codedeploy:{operation}")
+        for operation in (
+            "PutLifecycleEventHookExecutionStatus",
+            "GetDeploymentTarget",
+            "ListDeploymentTargets",
+            "StopDeployment",
+        )
+    },
     ("logs", "DescribeLogGroups"): _describe_log_groups,
     ("dynamodb", "TransactWriteItems"): _transact_write,
     ("dynamodb", "TransactGetItems"): _transact_get,

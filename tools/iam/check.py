@@ -142,12 +142,14 @@ def as_deployed(call: Call, deployment: Deployment) -> tuple[str, Call] | None:
     function, info = found
     # The Lambda runtime sets the function's name; its configuration does not list it.
     environment = {**info["environment"], "AWS_LAMBDA_FUNCTION_NAME": function}
-    # Longest first, so that a queue URL is replaced before the table name inside it would be.
-    replacements = {
-        old: environment[name]
-        for name, old in sorted(call.settings.items(), key=lambda kv: -len(kv[1]))
+    pairs = [
+        (old, environment[name])
+        for name, old in call.settings.items()
         if name in environment and old and old != environment[name]
-    }
+    ]
+    pairs += _stack_prefix(call.settings, function, info["environment"])
+    # Longest first, so that a queue URL is replaced before the table name inside it would be.
+    replacements = dict(sorted(pairs, key=lambda pair: -len(pair[0])))
     moved = Call(
         principal=info["role"],
         service=call.service,
@@ -159,6 +161,22 @@ def as_deployed(call: Call, deployment: Deployment) -> tuple[str, Call] | None:
         settings={},
     )
     return info["role"], moved
+
+
+def _stack_prefix(
+    settings: Mapping[str, str], function: str, environment: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """The stack names every function `<name prefix>-<environment>-<service>`
+    (terraform/stack). When the function's name in the test follows that too, the other
+    functions its calls name (the pre-traffic hook's targets and their deployment groups)
+    move with the prefix: [("orders-test-", "orders-local-")]."""
+    service = environment.get("POWERTOOLS_SERVICE_NAME", "").replace("_", "-")
+    tested = settings.get("AWS_LAMBDA_FUNCTION_NAME", "")
+    suffix = f"-{service}"
+    if not service or not tested.endswith(suffix) or not function.endswith(suffix):
+        return []
+    old, new = tested.removesuffix(service), function.removesuffix(service)
+    return [(old, new)] if old != new else []
 
 
 def lambda_service_calls(deployment: Deployment) -> list[Call]:

@@ -19,6 +19,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,40 +46,81 @@ def _calling_function() -> str | None:
     return None
 
 
+# CodeDeploy authorises the calls on a deployment on its deployment group, which the calls
+# name only by deploymentId; GetDeployment's answer names the group. Such a call is recorded
+# with the group's applicationName and deploymentGroupName (the members CodeDeploy's other
+# calls name them by): GetDeployment once it is answered, a later call from that answer.
+_DEPLOYMENT_GROUP = ("applicationName", "deploymentGroupName")
+
+
 class FunctionCallRecorder:
-    """botocore `before-parameter-build` handler writing the functions' calls to `log`."""
+    """botocore `before-parameter-build` handler writing the functions' calls to `log`
+    (and `after-call`/`after-call-error` handler of the calls it waits to see answered)."""
 
     def __init__(self, log: CallLog, source: str) -> None:
         self.log = log
         self.source = source
+        self.deployment_groups: dict[str, dict[str, str]] = {}
+        # Where a call awaiting its answer waits, in botocore's request context: this
+        # recorder's own key, as another recorder may watch the same call.
+        self.awaiting = f"tools.iam.record {id(self)}"
 
-    def __call__(self, params: Mapping[str, Any], model: Any, **_: Any) -> None:
+    def __call__(
+        self, params: Mapping[str, Any], model: Any, context: dict | None = None, **_: Any
+    ) -> None:
         function = _calling_function()
         if function is None:
             return
         service = model.service_model.service_name
-        self.log.write(
-            Call(
-                principal=f"function:{function}",
-                service=service,
-                operation=model.name,
-                params=json.loads(json.dumps(dict(params), default=str)),
-                region=os.environ.get("AWS_REGION", ""),
-                account="",
-                source=self.source,
-                settings={
-                    FUNCTION_NAME: os.environ.get(FUNCTION_NAME, FUNCTION_NAME_OUTSIDE_LAMBDA),
-                    **{name: os.environ[name] for name in SETTINGS if os.environ.get(name)},
-                },
-            )
+        call = Call(
+            principal=f"function:{function}",
+            service=service,
+            operation=model.name,
+            params=json.loads(json.dumps(dict(params), default=str)),
+            region=os.environ.get("AWS_REGION", ""),
+            account="",
+            source=self.source,
+            settings={
+                FUNCTION_NAME: os.environ.get(FUNCTION_NAME, FUNCTION_NAME_OUTSIDE_LAMBDA),
+                **{name: os.environ[name] for name in SETTINGS if os.environ.get(name)},
+            },
         )
+        deployment = call.params.get("deploymentId") if service == "codedeploy" else None
+        if deployment and model.name == "GetDeployment" and context is not None:
+            context[self.awaiting] = call
+            return
+        if deployment in self.deployment_groups:
+            call = replace(call, params={**call.params, **self.deployment_groups[deployment]})
+        self.log.write(call)
+
+    def answered(self, context: dict, parsed: Mapping[str, Any] | None = None, **_: Any) -> None:
+        call = context.pop(self.awaiting, None)
+        if call is None:
+            return
+        info = (parsed or {}).get("deploymentInfo") or {}
+        group = {name: info[name] for name in _DEPLOYMENT_GROUP if info.get(name)}
+        if len(group) == len(_DEPLOYMENT_GROUP):
+            self.deployment_groups[call.params["deploymentId"]] = group
+            call = replace(call, params={**call.params, **group})
+        else:  # not found, or not answered: what the id named before says nothing now
+            self.deployment_groups.pop(call.params["deploymentId"], None)
+        self.log.write(call)
+
+
+def handlers(recorder: FunctionCallRecorder) -> list[tuple[str, Any]]:
+    """The botocore events the recorder handles, each with its handler."""
+    answered = [
+        (f"{event}.codedeploy.GetDeployment", recorder.answered)
+        for event in ("after-call", "after-call-error")
+    ]
+    return [("before-parameter-build", recorder), *answered]
 
 
 def install(recorder: FunctionCallRecorder) -> None:
     """Record in every botocore session created from now on (boto3's default one included)."""
     from botocore.handlers import BUILTIN_HANDLERS
 
-    BUILTIN_HANDLERS.append(("before-parameter-build", recorder))
+    BUILTIN_HANDLERS.extend(handlers(recorder))
 
 
 # --- the emulator's CloudTrail log -------------------------------------------------------

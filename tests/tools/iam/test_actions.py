@@ -154,6 +154,73 @@ def test_giving_a_function_its_role_needs_pass_role_to_lambda():
     assert pass_role.context == {"iam:PassedToService": ("lambda.amazonaws.com",)}
 
 
+def test_giving_a_deployment_group_its_service_role_needs_pass_role_to_codedeploy():
+    role = f"arn:aws:iam::{ACCOUNT}:role/orders-dev-orders-api-codedeploy"
+    create, pass_role = requirements(
+        call(
+            "codedeploy",
+            "CreateDeploymentGroup",
+            applicationName="orders-dev-orders-api",
+            deploymentGroupName="live",
+            serviceRoleArn=role,
+        )
+    )
+    assert (create.action, create.resource) == (
+        "codedeploy:CreateDeploymentGroup",
+        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:orders-dev-orders-api/live",
+    )
+    assert (pass_role.action, pass_role.resource) == ("iam:PassRole", role)
+    assert pass_role.context == {"iam:PassedToService": ("codedeploy.amazonaws.com",)}
+
+
+def test_codedeploy_calls_name_their_application_group_and_configuration():
+    codedeploy = f"arn:aws:codedeploy:{REGION}:{ACCOUNT}"
+    assert needed("codedeploy", "CreateApplication", applicationName="a") == [
+        ("codedeploy:CreateApplication", f"{codedeploy}:application:a")
+    ]
+    assert needed(
+        "codedeploy", "UpdateDeploymentGroup", applicationName="a", currentDeploymentGroupName="g"
+    ) == [("codedeploy:UpdateDeploymentGroup", f"{codedeploy}:deploymentgroup:a/g")]
+    config = "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+    assert needed("codedeploy", "GetDeploymentConfig", deploymentConfigName=config) == [
+        ("codedeploy:GetDeploymentConfig", f"{codedeploy}:deploymentconfig:{config}")
+    ]
+
+
+def test_calls_on_a_deployment_need_its_group_once_it_is_known():
+    group = f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:orders-dev-notifier/live"
+    known = {"applicationName": "orders-dev-notifier", "deploymentGroupName": "live"}
+    assert needed("codedeploy", "GetDeployment", deploymentId="d-1", **known) == [
+        ("codedeploy:GetDeployment", group)
+    ]
+    # The dataset lists no resource for it; CodeDeploy's permissions reference names the group.
+    verdict = {"lifecycleEventHookExecutionId": "e-1", "status": "Succeeded"}
+    assert needed(
+        "codedeploy", "PutLifecycleEventHookExecutionStatus", deploymentId="d-1", **verdict, **known
+    ) == [("codedeploy:PutLifecycleEventHookExecutionStatus", group)]
+    assert needed("codedeploy", "StopDeployment", deploymentId="d-1", **known) == [
+        ("codedeploy:StopDeployment", group)
+    ]
+    # Without GetDeployment's answer the group is unknown: not judged, never judged on "*".
+    [unknown] = requirements(
+        call("codedeploy", "PutLifecycleEventHookExecutionStatus", deploymentId="d-1", **verdict)
+    )
+    assert "names its deployment by id only" in unknown.unresolved
+
+
+def test_invoking_a_version_or_alias_needs_invoke_function_on_its_qualified_arn():
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f"
+    assert needed("lambda", "Invoke", FunctionName="f", Qualifier="7") == [
+        ("lambda:InvokeFunction", f"{function}:7")
+    ]
+    assert needed("lambda", "Invoke", FunctionName="f:live") == [
+        ("lambda:InvokeFunction", f"{function}:live")
+    ]
+    assert needed("lambda", "Invoke", FunctionName=f"{function}:3") == [
+        ("lambda:InvokeFunction", f"{function}:3")
+    ]
+
+
 def test_an_event_source_mapping_is_created_with_its_function_as_context():
     alias = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f:live"
     [create] = requirements(call("lambda", "CreateEventSourceMapping", FunctionName=alias))

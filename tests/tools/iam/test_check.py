@@ -161,3 +161,90 @@ def test_make_iam_check_exits_1_on_a_denied_call_and_2_with_nothing_to_judge(tmp
     out = capsys.readouterr().out
     assert "orders-dev-orders-api-role" in out
     assert f"sqs.SendMessage (unit) needs sqs:SendMessage on {QUEUE}" in out
+
+
+HOOK_ROLE = f"arn:aws:iam::{ACCOUNT}:role/orders-dev-pre-traffic-hook-role"
+TESTED = ("orders-api", "order-processor", "notifier")
+
+
+def hook_snapshot() -> dict:
+    """The pre-traffic hook as the stack deploys it to dev: lambda_invoke on the versions of
+    the functions it tests, codedeploy_hook on their deployment groups (modules/lambda)."""
+    functions = [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-dev-{f}:*" for f in TESTED]
+    groups = [
+        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:orders-dev-{f}/live" for f in TESTED
+    ]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            statement(
+                "WriteLogs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [
+                    f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/orders-dev-pre-traffic-hook:*"
+                ],
+            ),
+            statement("Access0LambdaInvoke", ["lambda:InvokeFunction"], functions),
+            statement(
+                "Access1CodedeployHook",
+                ["codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"],
+                groups,
+            ),
+        ],
+    }
+    hook = {
+        "role": HOOK_ROLE,
+        "environment": {"POWERTOOLS_SERVICE_NAME": "pre_traffic_hook"},
+        "log_group": "/aws/lambda/orders-dev-pre-traffic-hook",
+        "sqs_sources": [],
+        "tracing": "PassThrough",
+    }
+    return {
+        **snapshot(),
+        "roles": {
+            HOOK_ROLE: [{"name": "orders-dev-pre-traffic-hook-permissions", "document": policy}]
+        },
+        "functions": {"orders-dev-pre-traffic-hook": hook},
+    }
+
+
+def hook_calls(function: str) -> list[Call]:
+    """What the hook's handler tests record for a deployment of `function` (its own name in
+    the tests follows the stack's <prefix>-<environment>-<service>)."""
+    settings = {"AWS_LAMBDA_FUNCTION_NAME": "orders-test-pre-traffic-hook"}
+    group = {"applicationName": f"orders-test-{function}", "deploymentGroupName": "live"}
+    made = [
+        ("codedeploy", "GetDeployment", {"deploymentId": "d-1", **group}),
+        ("lambda", "Invoke", {"FunctionName": f"orders-test-{function}", "Qualifier": "7"}),
+        (
+            "codedeploy",
+            "PutLifecycleEventHookExecutionStatus",
+            {"deploymentId": "d-1", "status": "Succeeded", **group},
+        ),
+    ]
+    return [
+        Call("function:pre_traffic_hook", service, op, params, REGION, "", "unit", settings)
+        for service, op, params in made
+    ]
+
+
+def test_the_hooks_calls_move_onto_the_deployments_functions_and_groups_and_use_every_grant():
+    calls = [c for f in TESTED for c in hook_calls(f)]
+    [report] = check.check(calls, [hook_snapshot()])
+    assert report.role == HOOK_ROLE
+    assert {j.decision for j in report.judged} == {Decision.ALLOWED}
+    assert report.unused == []
+    requested = {(v.request.action, v.request.resource) for j in report.judged for v in j.verdicts}
+    assert (
+        "lambda:InvokeFunction",
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-dev-notifier:7",
+    ) in requested
+    assert (
+        "codedeploy:PutLifecycleEventHookExecutionStatus",
+        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:orders-dev-notifier/live",
+    ) in requested
+
+
+def test_a_hook_reading_a_deployment_of_a_function_it_does_not_test_is_denied():
+    [report] = check.check(hook_calls("something-new"), [hook_snapshot()])
+    assert [j.decision for j in report.judged[:3]] == [Decision.NOT_ALLOWED] * 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import boto3
 from botocore.stub import Stubber
@@ -12,30 +13,41 @@ from tools.iam import record
 from tools.iam.calls import CallLog, read_calls
 
 
-def test_only_calls_made_from_a_functions_code_are_recorded(tmp_path, monkeypatch):
-    services = tmp_path / "services"
-    monkeypatch.setattr(record, "SERVICES", f"{services}/")
-    monkeypatch.setenv("TABLE_NAME", "orders-test")
+def recording(tmp_path: Path, monkeypatch) -> boto3.session.Session:
+    """A session whose calls a recorder of its own writes to tmp_path/calls, with the
+    functions' code under tmp_path/services (see function_code)."""
+    monkeypatch.setattr(record, "SERVICES", f"{tmp_path / 'services'}/")
     session = boto3.session.Session(
         region_name="eu-west-1",
         aws_access_key_id="x",
         aws_secret_access_key="y",  # noqa: S106
     )
     recorder = record.FunctionCallRecorder(CallLog(tmp_path / "calls" / "unit.jsonl"), "unit")
-    session._session.register("before-parameter-build", recorder)
-    dynamodb = session.client("dynamodb")
+    for event, handler in record.handlers(recorder):
+        session._session.register(event, handler)
+    return session
+
+
+def function_code(tmp_path: Path, service: str, source: str) -> dict:
+    """`source` compiled as the code of services/<service>/handler.py: its namespace."""
+    code = compile(source, str(tmp_path / "services" / service / "handler.py"), "exec")
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - a function whose code lives under services/
+    return namespace
+
+
+def test_only_calls_made_from_a_functions_code_are_recorded(tmp_path, monkeypatch):
+    monkeypatch.setenv("TABLE_NAME", "orders-test")
+    dynamodb = recording(tmp_path, monkeypatch).client("dynamodb")
     stub = Stubber(dynamodb)
     stub.add_response("get_item", {}, {"TableName": "orders-test", "Key": {"pk": {"S": "ORDER#1"}}})
     stub.add_response("get_item", {}, {"TableName": "orders-test", "Key": {"pk": {"S": "ORDER#2"}}})
-    handler = services / "orders_api" / "handler.py"
-    code = compile(
+    namespace = function_code(
+        tmp_path,
+        "orders_api",
         "def read(client):\n"
         "    client.get_item(TableName='orders-test', Key={'pk': {'S': 'ORDER#1'}})\n",
-        str(handler),
-        "exec",
     )
-    namespace: dict = {}
-    exec(code, namespace)  # noqa: S102 - a function whose code lives under services/
     with stub:
         namespace["read"](dynamodb)  # the function's call
         dynamodb.get_item(TableName="orders-test", Key={"pk": {"S": "ORDER#2"}})  # the test's own
@@ -101,3 +113,39 @@ def test_draining_cloudtrail_reads_every_event_since_a_time_past_the_50_a_call_l
     drained, newest = record.drain_cloudtrail(PagedCloudTrail(events), since=110.0)
     assert [e["EventId"] for e in drained] == [e["EventId"] for e in events[10:]]
     assert newest == 219.0
+
+
+def test_a_deployments_calls_carry_the_group_its_get_deployment_answer_names(tmp_path, monkeypatch):
+    codedeploy = recording(tmp_path, monkeypatch).client("codedeploy")
+    stub = Stubber(codedeploy)
+    group = {"applicationName": "orders-test-notifier", "deploymentGroupName": "live"}
+    verdict = {"deploymentId": "d-1", "lifecycleEventHookExecutionId": "e-1", "status": "Failed"}
+    stub.add_response(
+        "get_deployment",
+        {"deploymentInfo": {"deploymentId": "d-1", **group}},
+        {"deploymentId": "d-1"},
+    )
+    stub.add_response("put_lifecycle_event_hook_execution_status", {}, verdict)
+    stub.add_client_error("get_deployment", "DeploymentDoesNotExistException")
+    stub.add_response("put_lifecycle_event_hook_execution_status", {}, verdict)
+    # A service no deployment has: the session's own recorder sees these calls too.
+    namespace = function_code(
+        tmp_path,
+        "a_hook",
+        "def hook(client, verdict):\n"
+        "    try:\n"
+        "        client.get_deployment(deploymentId='d-1')\n"
+        "    except client.exceptions.DeploymentDoesNotExistException:\n"
+        "        pass\n"
+        "    client.put_lifecycle_event_hook_execution_status(**verdict)\n",
+    )
+    with stub:
+        namespace["hook"](codedeploy, verdict)
+        namespace["hook"](codedeploy, verdict)  # the id no longer names a deployment it can read
+    calls = [(c.operation, c.params) for c in read_calls(tmp_path / "calls")]
+    assert calls == [
+        ("GetDeployment", {"deploymentId": "d-1", **group}),
+        ("PutLifecycleEventHookExecutionStatus", {**verdict, **group}),
+        ("GetDeployment", {"deploymentId": "d-1"}),
+        ("PutLifecycleEventHookExecutionStatus", verdict),
+    ]
