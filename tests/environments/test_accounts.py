@@ -175,9 +175,10 @@ def test_each_environment_has_its_own_sizing(scenario):
 
 ALARM_TYPES = {"aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm"}
 # What turning alarms on adds: the alarms, the topic they notify and its key, the dashboard's
-# alarm widget. Nothing else may change.
+# alarm widget, the budget's notifications to the topic. Nothing else may change.
 ALARM_DELIVERY_TYPES = {
     *ALARM_TYPES,
+    "aws_budgets_budget",
     "aws_sns_topic",
     "aws_sns_topic_policy",
     "aws_sns_topic_subscription",
