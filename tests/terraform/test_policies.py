@@ -21,6 +21,7 @@ EXPECTED_MODULES = {
     "event-rule",
     "http-api",
     "alarm-topic",
+    "user-pool",
 }
 
 

@@ -23,6 +23,10 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.logging import logger as powertools_logger
+from aws_lambda_powertools.metrics import base as powertools_metrics
+from aws_lambda_powertools.metrics.provider import cold_start as powertools_cold_start
+from aws_lambda_powertools.tracing import tracer as powertools_tracer
 
 from notifier.handler import lambda_handler as notify
 from order_processor.handler import lambda_handler as process
@@ -108,8 +112,11 @@ class Meter:
             raise AssertionError(f"no capacity rule for DynamoDB {operation}: add one")
 
 
+COLD_START_FLAGS = (powertools_cold_start, powertools_metrics, powertools_logger, powertools_tracer)
+
+
 @pytest.fixture
-def metered(platform) -> Callable[[str, Callable[[], Any]], dict]:
+def metered(platform, monkeypatch) -> Callable[[str, Callable[[], Any]], dict]:
     """measure(kind, invoke): the calls, capacity units, log bytes and metrics of one
     invocation, as a measured.json entry."""
     meter = Meter()
@@ -118,6 +125,11 @@ def metered(platform) -> Callable[[str, Callable[[], Any]], dict]:
     wirings: dict[str, wiring.Wiring] = {}
 
     def measure(function: str, invoke: Callable[[], Any]) -> dict:
+        # Powertools keeps "cold" in process-wide flags that any earlier test in this worker
+        # may have cleared: each function's first invocation here is its environment's first.
+        cold = function not in wirings
+        for module in COLD_START_FLAGS:
+            monkeypatch.setattr(module, "is_cold_start", cold)
         wiring.install(
             wirings.setdefault(function, wiring.Wiring(Settings.from_env(), meter.client))
         )
@@ -131,21 +143,26 @@ def metered(platform) -> Callable[[str, Callable[[], Any]], dict]:
         finally:
             logger.registered_handler.setStream(previous)
         lines = out.getvalue().splitlines()
+        per_invocation = []
         for line in lines:
             document = json.loads(line)
+            names = set()
             for directive in document.get("_aws", {}).get("CloudWatchMetrics", []):
+                names.update(m["Name"] for m in directive["Metrics"])
                 for dimensions in directive["Dimensions"]:
                     labels = ",".join(dimensions)
                     metrics.update(
                         f"{directive['Namespace']}/{m['Name']}[{labels}]"
                         for m in directive["Metrics"]
                     )
+            if names != {"ColdStart"}:  # paid once per execution environment, not per order
+                per_invocation.append(line)
         return {
             "function": function,
             "calls": dict(sorted(meter.calls.items())),
             "dynamodb_write_units": meter.wru,
             "dynamodb_read_units": meter.rru,
-            "log_bytes": sum(len(line.encode()) + 1 for line in lines),
+            "log_bytes": sum(len(line.encode()) + 1 for line in per_invocation),
         }
 
     measure.metrics = metrics  # type: ignore[attr-defined]
