@@ -63,12 +63,13 @@ locals {
   }
   arn_prefix     = "arn:${data.aws_partition.current.partition}"
   account_region = "${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
-  # Each deployment watches the function's own alarms and the composite alarm, by name (the
-  # composite is over function alarms, so naming it does not make a cycle).
+  # Each deployment watches the function's own alarms and the composite alarm. The composite is
+  # named, not referenced: it is over the functions' alarms, so a reference would make the
+  # functions depend on it, and removing the alarms a cycle in Terraform's graph.
   deployment = var.deployment == null ? null : {
     config               = var.deployment.config
     custom               = var.deployment.custom
-    alarm_names          = aws_cloudwatch_composite_alarm.unhealthy[*].alarm_name
+    alarm_names          = var.alarms_enabled ? [local.composite_alarm_name] : []
     pre_traffic_hook_arn = module.pre_traffic_hook.function_arn
   }
 
