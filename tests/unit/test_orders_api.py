@@ -121,16 +121,15 @@ def test_a_body_is_judged_only_on_routes_that_read_one(platform, method, path, e
     assert status == expected
 
 
-def test_an_event_of_another_kind_fails_naming_what_the_function_takes(platform):
-    from orders_core.entrypoint import WrongEventSource
-
-    sqs = {"Records": [{"eventSource": "aws:sqs", "body": "{}", "messageId": "m"}]}
-    with pytest.raises(WrongEventSource) as refused:
-        handler.lambda_handler(sqs, LambdaContext())
-    assert str(refused.value) == (
-        "this function takes an API Gateway HTTP API request (payload format 2.0); "
-        "it was invoked with a batch of records from aws:sqs"
-    )
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("/orders/\x84", "order_id"), ("/customers/c\t1/orders", "customer_id")],
+)
+def test_an_id_with_characters_the_router_cannot_read_is_a_validation_error(platform, path, field):
+    # the route exists, but no id has such characters: a 422 as for any malformed id, not a 405
+    status, body, _ = call("GET", path)
+    assert (status, body["error"]) == (422, "validation_failed")
+    assert [problem["field"] for problem in body["fields"]] == [field]
 
 
 def test_the_same_idempotency_key_and_body_return_the_first_answer_and_one_order(platform):
