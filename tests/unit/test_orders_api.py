@@ -93,22 +93,31 @@ def test_a_body_that_is_not_declared_json_is_an_unsupported_media_type(platform)
     assert "text/plain" in body["message"]
 
 
-def test_a_body_that_is_not_utf8_is_a_bad_request_not_a_server_error(platform):
+def test_a_body_that_is_not_utf8_is_a_bad_request_not_a_server_error(platform, log_lines):
     event = http_api_event("POST", "/orders")
     event["body"] = base64.b64encode(b"\xff\xfe{\x00}").decode()
     event["isBase64Encoded"] = True
     response = handler.lambda_handler(event, LambdaContext())
     body = json.loads(response["body"])
     assert (response["statusCode"], body["error"]) == (400, "malformed_json")
+    assert_a_client_error_logged_as_such(log_lines(), 400)
 
 
-def test_a_compressed_body_is_an_unsupported_media_type(platform):
+def assert_a_client_error_logged_as_such(lines: list[dict], status: int) -> None:
+    """A client's mistake is one INFO line with its status: no ERROR line for the 5xx alarm's
+    log searches, no stack trace."""
+    assert [line["level"] for line in lines] == ["INFO"], lines
+    assert lines[0]["status"] == status
+
+
+def test_a_compressed_body_is_an_unsupported_media_type(platform, log_lines):
     event = http_api_event("POST", "/orders", headers={"Content-Encoding": "gzip"})
     event["body"] = base64.b64encode(gzip.compress(json.dumps(ORDER).encode())).decode()
     event["isBase64Encoded"] = True
     response = handler.lambda_handler(event, LambdaContext())
     body = json.loads(response["body"])
     assert (response["statusCode"], body["error"]) == (415, "unsupported_content_encoding")
+    assert_a_client_error_logged_as_such(log_lines(), 415)
 
 
 @pytest.mark.parametrize(
