@@ -21,6 +21,10 @@ class Unavailable(RuntimeError):
     """A dependency could not do its part right now; the caller may retry later."""
 
 
+class MailRefused(Unavailable):
+    """The mail service answered and did not take the message: nothing was sent."""
+
+
 class InvalidCursor(ValueError):
     """A pagination cursor that this service did not hand out for this query."""
 
@@ -78,6 +82,15 @@ class CustomerDirectory(Protocol):
 
 
 class NotificationLog(Protocol):
+    def claim(self, notification: Notification) -> Notification | None:
+        """Store the order's notification unless it has one; returns the one it has, or None
+        when this call stored it."""
+        ...
+
+    def release(self, notification: Notification) -> None:
+        """Remove a claim that is still SENDING (its mail was refused, so never sent)."""
+        ...
+
     def record(self, notification: Notification) -> None: ...
 
     def notification_for(self, order_id: str) -> Notification | None: ...

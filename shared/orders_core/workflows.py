@@ -26,6 +26,7 @@ from orders_core.ports import (
     CustomerDirectory,
     EventPublisher,
     Mailer,
+    MailRefused,
     NotificationLog,
     OrderQueue,
     OrderRepository,
@@ -120,20 +121,43 @@ def notify_customer(
     notifications: NotificationLog,
     now: Clock,
 ) -> Notification:
-    """Tell the customer how the order ended and record what was sent.
+    """Tell the customer how the order ended, at most once, and record what was sent.
 
-    Sending at most once per order is the caller's job (powertools idempotency in the notifier)."""
+    SES takes no idempotency key, so the record is claimed (SENDING) before the mail goes out
+    and completed (SENT) after. A delivery that finds the record sends nothing. One that finds
+    a claim its attempt never completed (that attempt died, or timed out, while it sent) cannot
+    know whether SES took the mail: it records the notification UNCERTAIN rather than mail the
+    customer twice. A mail SES refused was not sent: its claim is released for the retry.
+    Concurrent deliveries of one event never meet here: the notifier's idempotency holds the
+    second until the first has finished or its time is up."""
     message = compose_notification(event)
     recipient = directory.email_of(event.customer_id)
-    message_id = mailer.send(recipient, message) if recipient else None
-    notification = Notification(
+    claim = Notification(
         order_id=event.order_id,
         event_type=event.event_type,
-        status=NotificationStatus.SENT if recipient else NotificationStatus.SKIPPED_NO_ADDRESS,
+        status=NotificationStatus.SENDING if recipient else NotificationStatus.SKIPPED_NO_ADDRESS,
         recipient=recipient,
         subject=message.subject,
-        message_id=message_id,
         recorded_at=now(),
     )
-    notifications.record(notification)
-    return notification
+    existing = notifications.claim(claim)
+    if existing is not None:
+        if existing.status is not NotificationStatus.SENDING:
+            return existing  # a repeated delivery: already told, or known not to be
+        uncertain = existing.model_copy(
+            update={"status": NotificationStatus.UNCERTAIN, "recorded_at": now()}
+        )
+        notifications.record(uncertain)
+        return uncertain
+    if not recipient:
+        return claim
+    try:
+        message_id = mailer.send(recipient, message)
+    except MailRefused:
+        notifications.release(claim)
+        raise
+    sent = claim.model_copy(
+        update={"status": NotificationStatus.SENT, "message_id": message_id, "recorded_at": now()}
+    )
+    notifications.record(sent)
+    return sent

@@ -9,6 +9,7 @@ from datetime import datetime
 from orders_core.domain import (
     Notification,
     NotificationMessage,
+    NotificationStatus,
     Order,
     OrderEvent,
     OrderStatus,
@@ -129,6 +130,14 @@ class InMemoryCustomers:
 @dataclass
 class InMemoryNotifications:
     records: dict[str, Notification] = field(default_factory=dict)
+
+    def claim(self, notification: Notification) -> Notification | None:
+        existing = self.records.setdefault(notification.order_id, notification)
+        return None if existing is notification else existing
+
+    def release(self, notification: Notification) -> None:
+        if self.records[notification.order_id].status is NotificationStatus.SENDING:
+            del self.records[notification.order_id]
 
     def record(self, notification: Notification) -> None:
         self.records[notification.order_id] = notification

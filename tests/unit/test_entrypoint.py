@@ -43,8 +43,7 @@ def test_an_aws_event_of_another_kind_is_refused_naming_what_was_expected_and_wh
     with pytest.raises(WrongEventSource) as refused:
         handler(aws_sample(sample), LambdaContext())
     assert str(refused.value) == (
-        f"this function takes {handler.event_source.value}; "
-        f"it was invoked with {SAMPLES[sample]}"
+        f"this function takes {handler.event_source.value}; it was invoked with {SAMPLES[sample]}"
     )
 
 

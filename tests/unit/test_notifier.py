@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,8 +12,10 @@ import pytest
 from notifier.handler import lambda_handler as notify
 from order_processor.handler import lambda_handler as process
 from orders_core import wiring
+from orders_core.adapters.mail import SesMailer
 from orders_core.adapters.table import customer_key
 from orders_core.domain import NotificationStatus, OrderItem, new_order
+from tests.support.events import LambdaContext
 from tests.unit.conftest import REGION
 
 
@@ -63,8 +66,6 @@ def test_each_outcome_is_mailed_to_the_customer_and_recorded(platform, processed
 
 def test_an_event_delivered_twice_sends_one_mail(platform, processed):
     [record] = [r for r in platform.notifications_event()["Records"] if processed[0] in r["body"]]
-    from tests.support.events import LambdaContext
-
     twice = {"Records": [record, {**record, "messageId": "redelivered-copy"}]}
     assert notify(twice, LambdaContext())["batchItemFailures"] == []
     assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
@@ -98,3 +99,34 @@ def test_a_mail_that_ses_refuses_is_retried_not_lost(platform, processed, monkey
     assert len(response["batchItemFailures"]) == 2
     assert platform.table.notification_for(processed[0]) is None
     assert platform.queue_depth(platform.notifications_queue_url) == 2
+
+
+class WorkerDied(BaseException):
+    """The worker process is gone (SIGKILL, a Lambda timeout): no except clause runs, and
+    powertools leaves its idempotency record IN_PROGRESS."""
+
+
+def test_an_attempt_killed_after_ses_took_the_mail_is_not_mailed_again(
+    platform, processed, monkeypatch, log_lines
+):
+    [record] = [r for r in platform.notifications_event()["Records"] if processed[0] in r["body"]]
+    send = SesMailer.send
+
+    def send_then_die(self, recipient, message):
+        send(self, recipient, message)  # SES has the mail...
+        raise WorkerDied  # ...and the worker is killed before the notification is recorded
+
+    monkeypatch.setattr(SesMailer, "send", send_then_die)
+    with pytest.raises(WorkerDied):  # its time is up at once: the idempotency record expires
+        notify({"Records": [record]}, LambdaContext(remaining_ms=1))
+    monkeypatch.setattr(SesMailer, "send", send)
+    time.sleep(0.01)
+
+    response = notify({"Records": [record]}, LambdaContext())  # the message comes back
+    assert response["batchItemFailures"] == []
+    assert ses_sent() == 1
+    notification = platform.table.notification_for(processed[0])
+    assert notification.status is NotificationStatus.UNCERTAIN
+    [error] = [line for line in log_lines() if line["level"] == "ERROR"]
+    assert error["order_id"] == processed[0]
+    assert "not sent again" in error["message"]

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 from orders_core.domain import NotificationMessage
-from orders_core.ports import Unavailable
+from orders_core.ports import MailRefused, Unavailable
+
+# SES never saw the request: the message certainly did not leave.
+_NOT_SENT = (ClientError, EndpointConnectionError, ConnectTimeoutError)
 
 
 class SesMailer:
@@ -29,6 +37,8 @@ class SesMailer:
                     }
                 },
             )
-        except (BotoCoreError, ClientError) as error:
-            raise Unavailable(f"SES did not take the message for {recipient}: {error}") from error
+        except _NOT_SENT as error:
+            raise MailRefused(f"SES did not take the message for {recipient}: {error}") from error
+        except BotoCoreError as error:  # a read timeout: SES may have sent it
+            raise Unavailable(f"no answer from SES for {recipient}: {error}") from error
         return response["MessageId"]

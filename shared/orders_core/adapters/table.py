@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from orders_core.domain import (
     ISO_4217_CURRENCIES,
     Notification,
+    NotificationStatus,
     Order,
     OrderItem,
     OrderStatus,
@@ -145,6 +146,23 @@ def _order_from_item(item: Mapping[str, Any]) -> Order:
             for entry in item["items"]["L"]
         ],
     )
+
+
+def _notification_item(notification: Notification) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **notification_key(notification.order_id),
+        "type": {"S": "NOTIFICATION"},
+        "order_id": {"S": notification.order_id},
+        "event_type": {"S": notification.event_type.value},
+        "status": {"S": notification.status.value},
+        "subject": {"S": notification.subject},
+        "recorded_at": {"S": _timestamp(notification.recorded_at)},
+    }
+    if notification.recipient:
+        item["recipient"] = {"S": notification.recipient}
+    if notification.message_id:
+        item["message_id"] = {"S": notification.message_id}
+    return item
 
 
 def _error_code(error: ClientError) -> str:
@@ -372,21 +390,37 @@ class OrdersTable:
 
     # --- notifications ----------------------------------------------------------------------
 
+    def claim(self, notification: Notification) -> Notification | None:
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table_name,
+                Item=_notification_item(notification),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
+            existing = self.notification_for(notification.order_id)
+            if existing is None:  # released between the two calls: the next delivery claims it
+                raise Unavailable(f"the notification of {notification.order_id} moved") from None
+            return existing
+        return None
+
+    def release(self, notification: Notification) -> None:
+        try:
+            self.dynamodb.delete_item(
+                TableName=self.table_name,
+                Key=notification_key(notification.order_id),
+                ConditionExpression="#status = :sending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":sending": {"S": NotificationStatus.SENDING.value}},
+            )
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
+
     def record(self, notification: Notification) -> None:
-        item: dict[str, Any] = {
-            **notification_key(notification.order_id),
-            "type": {"S": "NOTIFICATION"},
-            "order_id": {"S": notification.order_id},
-            "event_type": {"S": notification.event_type.value},
-            "status": {"S": notification.status.value},
-            "subject": {"S": notification.subject},
-            "recorded_at": {"S": _timestamp(notification.recorded_at)},
-        }
-        if notification.recipient:
-            item["recipient"] = {"S": notification.recipient}
-        if notification.message_id:
-            item["message_id"] = {"S": notification.message_id}
-        self.dynamodb.put_item(TableName=self.table_name, Item=item)
+        self.dynamodb.put_item(TableName=self.table_name, Item=_notification_item(notification))
 
     def notification_for(self, order_id: str) -> Notification | None:
         item = self.dynamodb.get_item(

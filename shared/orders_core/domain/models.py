@@ -75,7 +75,7 @@ def _money_string_in_the_documented_form(value: Any) -> Any:
     # Decimal() also reads "1e3", " 12.5" and "+3": the contract is the plain form only.
     if isinstance(value, str) and not _MONEY_STRING.match(value):
         raise ValueError(
-            "a price is a JSON number or a decimal string like \"12.50\" "
+            'a price is a JSON number or a decimal string like "12.50" '
             "(greater than 0, at most 1000000, at most 4 decimal places)"
         )
     return value
@@ -239,8 +239,15 @@ class OrderEvent(Model):
 
 
 class NotificationStatus(StrEnum):
+    """Where the customer's mail about an order stands. It is sent at most once: the record
+    is claimed (SENDING) before the mail goes to SES and completed (SENT) after it."""
+
+    SENDING = "SENDING"  # claimed; its attempt is sending, or died while it sent
     SENT = "SENT"
     SKIPPED_NO_ADDRESS = "SKIPPED_NO_ADDRESS"
+    # An attempt died between its claim and SES's answer: the mail left once or not at all.
+    # It is not sent again; an operator can tell from SES's sending records.
+    UNCERTAIN = "UNCERTAIN"
 
 
 class NotificationMessage(Model):
