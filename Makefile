@@ -160,8 +160,9 @@ LOADTEST_ARGS = --env $(ENV) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--dur
 	$(if $(TARGET),--target $(TARGET)) $(if $(DRY_RUN),--dry-run)
 
 .PHONY: loadtest
-loadtest: $(VENV_STAMP) ## Load-test ENV (local: the `make up` stack) [RATE=req/s DURATION=s RAMP=s WARMUP=s P99=ms MAX_ERROR_RATE=% TARGET=url]
-	@$(PY) -m tools.loadtest $(LOADTEST_ARGS) $(if $(WARMUP),--warmup $(WARMUP))
+loadtest: $(VENV_STAMP) ## Load-test ENV (local: the `make up` stack) [RATE=req/s DURATION=s RAMP=s WARMUP=s P99=ms MAX_ERROR_RATE=% TARGET=url FAULTS=1 FAULT_SEED=n]
+	@$(PY) -m tools.loadtest $(LOADTEST_ARGS) $(if $(WARMUP),--warmup $(WARMUP)) \
+		$(if $(FAULTS),--faults) $(if $(FAULT_SEED),--fault-seed $(FAULT_SEED))
 
 .PHONY: reconcile
 reconcile: $(VENV_STAMP) ## Reconcile the orders of earlier load runs again: RUNS="<run dir> ..." (one per load generator)

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.loadtest.fault_audit import FaultAudit
+from tools.loadtest.faults import FaultLog
 from tools.loadtest.install import ARTILLERY_VERSION
 from tools.loadtest.plan_kept import PhaseRate, Saturation
 from tools.loadtest.reconcile import Reconciliation
@@ -85,6 +87,8 @@ class RunOutcome:
     phases: Sequence[PhaseRate]
     reconciliation: Reconciliation | None
     exit_code: int
+    faults: FaultLog | None = None  # what was injected (--faults)
+    fault_audit: FaultAudit | None = None  # what the system made of it
 
     def whole_run_rps(self) -> tuple[float, float]:
         """(answered, sent) req/s averaged over the whole run, ramps included."""
@@ -113,7 +117,19 @@ class RunOutcome:
             },
             "saturation": {**asdict(self.saturation), "valid": self.saturation.valid},
             "reconciliation": None if self.reconciliation is None else asdict(self.reconciliation),
+            "faults": None
+            if self.faults is None
+            else {
+                **self.faults.as_dict(),
+                "audit": None if self.fault_audit is None else asdict(self.fault_audit),
+                "api_5xx": self.api_5xx(),
+            },
         }
+
+    def api_5xx(self) -> int:
+        """Answers of 500 and above: what clients saw of the API crashes."""
+        counters = self.report["aggregate"].get("counters", {})
+        return sum(n for k, n in counters.items() if k.startswith("http.codes.") and k[-3] == "5")
 
     def lines(self) -> list[str]:
         """The run in a few terminal lines."""
@@ -125,9 +141,15 @@ class RunOutcome:
             f"p50/p95/p99 {latency.get('median')}/{latency.get('p95')}/{latency.get('p99')} ms"
         )
         t, limits = self.thresholds, self.thresholds.limits
+        p99_limit = f"limit {limits.p99_ms:g}" if t.p99_judged else "not judged under faults"
+        allowance = (
+            f", {t.judged_error_rate_pct} % beyond one failed user per API crash"
+            if t.crash_allowance
+            else ""
+        )
         out.append(
-            f"thresholds: p99 {t.p99_ms} ms (limit {limits.p99_ms:g}), "
-            f"errors {t.error_rate_pct} % (limit {limits.max_error_rate_pct:g}), "
+            f"thresholds: p99 {t.p99_ms} ms ({p99_limit}), "
+            f"errors {t.error_rate_pct} %{allowance} (limit {limits.max_error_rate_pct:g}), "
             f"artillery exit {t.artillery_exit}: {'pass' if t.passed else 'FAIL'}"
         )
         s = self.saturation
@@ -143,6 +165,18 @@ class RunOutcome:
             )
             out += [f"  lost: {order_id}" for order_id in rec.lost_ids[:10]]
             out += [f"  unverified: {order_id}" for order_id in rec.unverified_ids[:10]]
+        if self.faults is not None:
+            out.append(
+                f"faults:     seed {self.faults.plan.seed}: {self.faults.line()}; the API "
+                f"answered {self.api_5xx()} requests with a 5xx"
+            )
+        if self.fault_audit is not None:
+            out += self.fault_audit.lines()
+            out.append(
+                "faults held: "
+                + ("yes" if self.fault_audit.ok else "NO")
+                + f" (read in {self.fault_audit.seconds:g} s)"
+            )
         return out
 
 
@@ -250,6 +284,7 @@ def render_summary(outcome: RunOutcome, charts: Sequence[Path]) -> str:
         if rec.dlq_orders:
             dlqs = ", ".join(f"{k}: {v}" for k, v in sorted(rec.dlq_orders.items()))
             parts.append(f"<p>Orders of this run in dead-letter queues: {html.escape(dlqs)}</p>")
+    parts += _faults_html(outcome)
     totals: dict[str, Any] = {
         "duration of metrics (s)": round(span, 1),
         "requests": counters.get("http.requests", 0),
@@ -294,3 +329,40 @@ def render_summary(outcome: RunOutcome, charts: Sequence[Path]) -> str:
         "artillery.log, result.json, warmup/ (the unjudged warm-up).</p></body></html>"
     )
     return "\n".join(parts)
+
+
+def _faults_html(outcome: RunOutcome) -> list[str]:
+    faults, checked = outcome.faults, outcome.fault_audit
+    if faults is None:
+        return []
+    killed = faults.killed()
+    poison = unstocked = "not audited"
+    if checked is not None:
+        poison = f"{checked.poison_in_dlq} in the orders DLQ, {len(checked.poison_stored)} stored"
+        unstocked = f"{checked.unstocked_rejected} REJECTED"
+    rows = [
+        [
+            "worker crashes: " + ", ".join(f"{k} {v}" for k, v in sorted(killed.items())),
+            sum(killed.values()),
+            f"the API answered {outcome.api_5xx()} requests with a 5xx; the consumers' "
+            "batches came back after their visibility timeout",
+        ],
+        [
+            "duplicate deliveries",
+            sum(1 for d in faults.duplicates if d.get("sent")),
+            "stock and mail below",
+        ],
+        ["poison messages", len(faults.poison), poison],
+        ["orders for unstocked SKUs", len(faults.unstocked), unstocked],
+    ]
+    parts = [
+        "<h2>Faults</h2>",
+        f"<p>{html.escape(faults.plan.describe())}. Replay: <code>make loadtest ENV=local "
+        f"FAULTS=1 FAULT_SEED={faults.plan.seed}</code>.</p>",
+        _table(["injected", "count", "what the system did"], rows),
+    ]
+    if checked is not None:
+        held = "<span class='pass'>yes</span>" if checked.ok else "<span class='fail'>NO</span>"
+        parts.append("<p>" + "<br>".join(html.escape(line) for line in checked.lines()) + "</p>")
+        parts.append(f"<p>Faults held: {held}</p>")
+    return parts

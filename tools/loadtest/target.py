@@ -19,6 +19,17 @@ from tools.loadtest.common import LoadtestError
 ClientFactory = Callable[[str], Any]
 
 
+@dataclass(frozen=True)
+class LocalEmulator:
+    """What only a local stack offers a load test: the emulator process whose function workers
+    it may kill, its own endpoints (sent mail), the functions and the orders queue."""
+
+    endpoint: str
+    pid: int
+    function_names: dict[str, str]  # service -> function name
+    orders_queue_url: str
+
+
 @dataclass
 class Target:
     """The API's base URL, the dead-letter queues and the orders table of its environment.
@@ -28,6 +39,7 @@ class Target:
     dlq_urls: dict[str, str] = field(default_factory=dict)
     table_name: str | None = None
     aws: ClientFactory | None = None
+    emulator: LocalEmulator | None = None
 
 
 def _dlqs(outputs: Mapping[str, Any]) -> dict[str, str]:
@@ -65,11 +77,18 @@ def local_target(stack: Any = None) -> Target:
             aws_secret_access_key="test",  # noqa: S106 - the emulator's fixed credentials
         )
 
+    platform = outputs.get("platform") or {}
+    state = ministack.status()
+    emulator = None
+    if state.pid and state.port == stack.port and platform.get("orders_queue_url"):
+        emulator = LocalEmulator(
+            stack.endpoint,
+            state.pid,
+            dict(platform.get("function_names") or {}),
+            platform["orders_queue_url"],
+        )
     return Target(
-        stack.api_url(outputs),
-        _dlqs(outputs),
-        (outputs.get("platform") or {}).get("table_name"),
-        make_client,
+        stack.api_url(outputs), _dlqs(outputs), platform.get("table_name"), make_client, emulator
     )
 
 

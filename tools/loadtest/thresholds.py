@@ -51,16 +51,31 @@ class ThresholdResult:
     error_rate_pct: float | None
     limits: Thresholds
     artillery_exit: int
+    # A run with injected faults: each API crash fails the request it was serving, and crashes
+    # set worker restarts (~1-3 s each) in the requests' way, so p99 is shown, not judged.
+    crash_allowance: int = 0  # failed virtual users not held against the error rate
+    p99_judged: bool = True
+    vusers_created: int = 0
+    vusers_failed: int = 0
 
     @property
     def p99_ok(self) -> bool:
+        if not self.p99_judged:
+            return True
         return self.p99_ms is not None and self.p99_ms <= self.limits.p99_ms
 
     @property
+    def judged_error_rate_pct(self) -> float | None:
+        """The error rate once each API crash has had its one failed virtual user."""
+        if self.error_rate_pct is None or not self.crash_allowance:
+            return self.error_rate_pct
+        beyond = max(0, self.vusers_failed - self.crash_allowance)
+        return round(beyond / self.vusers_created * 100, 3)
+
+    @property
     def errors_ok(self) -> bool:
-        return self.error_rate_pct is not None and (
-            self.error_rate_pct <= self.limits.max_error_rate_pct
-        )
+        rate = self.judged_error_rate_pct
+        return rate is not None and rate <= self.limits.max_error_rate_pct
 
     @property
     def passed(self) -> bool:
@@ -68,7 +83,11 @@ class ThresholdResult:
 
 
 def evaluate_thresholds(
-    report: Mapping[str, Any], limits: Thresholds, artillery_exit: int
+    report: Mapping[str, Any],
+    limits: Thresholds,
+    artillery_exit: int,
+    crash_allowance: int = 0,
+    p99_judged: bool = True,
 ) -> ThresholdResult:
     agg = report["aggregate"]
     p99 = (agg.get("summaries", {}).get("http.response_time") or {}).get("p99")
@@ -76,4 +95,6 @@ def evaluate_thresholds(
     created = counters.get("vusers.created", 0)
     completed = counters.get("vusers.completed", 0)
     rate = (created - completed) / created * 100 if created else None
-    return ThresholdResult(p99, rate, limits, artillery_exit)
+    return ThresholdResult(
+        p99, rate, limits, artillery_exit, crash_allowance, p99_judged, created, created - completed
+    )
