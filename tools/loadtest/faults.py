@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -57,6 +57,17 @@ POISON_VARIANTS = (
     "refused: a total that does not add up",
     "refused: an order that is not PENDING",
 )
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What the injector does after one accepted order."""
+
+    duplicate_after_s: float | None  # its message sent again this long after the 202
+    poison: str | None  # a poison message of this variant sent beside it
+    unstocked_sku: str | None  # an order for this unstocked SKU placed beside it
+    customer: tuple[str, str]  # whose the poison or unstocked order is
+    sku: tuple[str, str]  # the stocked SKU a refused poison order names
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,28 @@ class FaultPlan:
             crashes.append((round(at, 3), turns.pop()))
             at += rng.expovariate(1 / self.crash_every_s)
         return crashes
+
+    def fate(
+        self,
+        decide: random.Random,
+        customers: Sequence[tuple[str, str]],
+        skus: Sequence[tuple[str, str]],
+    ) -> Fate:
+        """What follows the next accepted order. Every draw is made for every order, so the
+        k-th accepted order meets the same fate in each run with this seed."""
+        duplicate, poison, unstocked = decide.random(), decide.random(), decide.random()
+        at_once, soon, later = decide.random() < 0.5, decide.uniform(0, 0.5), decide.uniform(2, 10)
+        variant = decide.choice(POISON_VARIANTS)
+        customer, sku = decide.choice(customers), decide.choice(skus)
+        unstocked_sku = UNSTOCKED_SKU.format(decide.randrange(1, 100))
+        after_s = soon if at_once else later  # while the first is processed, or once final
+        return Fate(
+            duplicate_after_s=after_s if duplicate < self.duplicate_share else None,
+            poison=variant if poison < self.poison_share else None,
+            unstocked_sku=unstocked_sku if unstocked < self.unstocked_share else None,
+            customer=customer,
+            sku=sku,
+        )
 
     def describe(self) -> str:
         return (
@@ -314,20 +347,14 @@ class FaultInjector:
         heapq.heappush(self._due, (time.monotonic() + delay_s, next(self._sequence), action))
 
     def _assign(self, order_id: str, decide: random.Random) -> None:
-        # Every draw is made for every order, so the k-th order's fate is the same in each run.
         seen_at = self._elapsed()
-        duplicate, poison, unstocked = decide.random(), decide.random(), decide.random()
-        at_once, delay = decide.random() < 0.5, decide.uniform(0.0, 0.5)
-        later = decide.uniform(2.0, 10.0)
-        variant = decide.choice(POISON_VARIANTS)
-        customer, sku = decide.choice(self.customers), decide.choice(self.skus)
-        unstocked_sku = UNSTOCKED_SKU.format(decide.randrange(1, 100))
-        if duplicate < self.plan.duplicate_share:
-            self._later(delay if at_once else later, lambda: self._duplicate(order_id, seen_at, 0))
-        if poison < self.plan.poison_share:
-            self._poison(variant, customer, sku)
-        if unstocked < self.plan.unstocked_share:
-            self._unstocked(customer, unstocked_sku)
+        fate = self.plan.fate(decide, self.customers, self.skus)
+        if fate.duplicate_after_s is not None:
+            self._later(fate.duplicate_after_s, lambda: self._duplicate(order_id, seen_at, 0))
+        if fate.poison is not None:
+            self._poison(fate.poison, fate.customer, fate.sku)
+        if fate.unstocked_sku is not None:
+            self._unstocked(fate.customer, fate.unstocked_sku)
 
     def _duplicate(self, order_id: str, seen_at: float, attempt: int) -> None:
         """Send the accepted order's message again: rebuilt from the order as stored (the
