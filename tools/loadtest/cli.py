@@ -257,6 +257,7 @@ def _main(args: argparse.Namespace, target: Target | None) -> int:
         report,
         limits,
         rc,
+        under_faults=fault_log is not None,
         crash_allowance=fault_log.killed()["orders_api"] if fault_log else 0,
         p99_judged=fault_log is None or args.p99 is not None,
     )

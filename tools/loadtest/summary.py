@@ -222,7 +222,7 @@ def render_summary(outcome: RunOutcome, charts: Sequence[Path]) -> str:
                     "artillery exit code (ensure, expect)",
                     0,
                     thresholds.artillery_exit,
-                    _verdict(thresholds.artillery_exit == 0),
+                    _verdict(thresholds.artillery_ok),
                 ],
             ],
         ),
