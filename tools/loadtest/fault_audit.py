@@ -37,21 +37,39 @@ from tools.loadtest.faults import FaultLog, load_test_data
 ORDER_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 ORDERS_DLQ, NOTIFICATIONS_DLQ = "orders DLQ", "notifications DLQ"
 READERS = 16  # table reads at once
+READ_GRACE_S = 120.0  # for the reads after the wait
 
 # dlqs() -> {dlq name: order ids of the messages in it} (reconcile.DlqReader)
 DlqLookup = Callable[[], Mapping[str, set[str]]]
 
 
-def _parallel(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+class OutOfTime(RuntimeError):
+    """The audit's reads did not finish in time (the stack has stopped answering)."""
+
+
+def _parallel(
+    fn: Callable[[Any], Any], items: Iterable[Any], deadline: float | None = None
+) -> list[Any]:
+    """fn over items, READERS at once; no read starts after `deadline` (monotonic)."""
+
+    def bounded(item: Any) -> Any:
+        if deadline is not None and time.monotonic() > deadline:
+            raise OutOfTime("the table did not answer the audit's reads in time")
+        return fn(item)
+
     with ThreadPoolExecutor(max_workers=READERS) as pool:
-        return list(pool.map(fn, items))
+        return list(pool.map(bounded, items))
 
 
-def read_stock(table: Any, skus: Sequence[str]) -> dict[str, int | None]:
-    return dict(zip(skus, _parallel(table.available, skus), strict=True))
+def read_stock(
+    table: Any, skus: Sequence[str], deadline: float | None = None
+) -> dict[str, int | None]:
+    return dict(zip(skus, _parallel(table.available, skus, deadline), strict=True))
 
 
-def orders_since(table: Any, customers: Sequence[str], since: datetime) -> dict[str, Any]:
+def orders_since(
+    table: Any, customers: Sequence[str], since: datetime, deadline: float | None = None
+) -> dict[str, Any]:
     """Every order of these customers created at or after `since` (newest first per customer,
     through the API's own listing), by id."""
 
@@ -65,7 +83,8 @@ def orders_since(table: Any, customers: Sequence[str], since: datetime) -> dict[
                 return found
             cursor = page.next_cursor
 
-    return {order.order_id: order for orders in _parallel(of, customers) for order in orders}
+    found = _parallel(of, customers, deadline)
+    return {order.order_id: order for orders in found for order in orders}
 
 
 def mails_per_order(emulator_endpoint: str) -> Counter[str]:
@@ -103,10 +122,12 @@ class FaultAudit:
     unstocked: int = 0
     unstocked_rejected: int = 0
     unstocked_wrong: list[str] = field(default_factory=list)
+    unverified: str | None = None  # why the audit could not read what it needed
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
+        """Nothing found wrong (see `unverified` for whether everything could be read)."""
         return not (
             self.taken_twice
             or self.not_taken
@@ -120,6 +141,8 @@ class FaultAudit:
         )
 
     def lines(self) -> list[str]:
+        if self.unverified:
+            return [f"faults:     not verified: {self.unverified}"]
         statuses = ", ".join(f"{k} {v}" for k, v in sorted(self.notifications.items()))
         out = [
             f"stock:      {self.skus} SKUs, {self.units_taken} units taken by {self.confirmed} "
@@ -176,13 +199,38 @@ def audit(
     wait_s: float,
 ) -> FaultAudit:
     """Read what the faults left, waiting up to `wait_s` for notifications and poison to
-    settle (see the module's docstring)."""
+    settle (see the module's docstring); reads still unanswered READ_GRACE_S after that leave
+    the audit unverified, as does a table or endpoint that does not answer."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from orders_core.ports import Unavailable
+
+    started = time.monotonic()
+    result = FaultAudit(poison=len(faults.poison), unstocked=len(faults.unstocked_accepted))
+    try:
+        _audit(result, faults, table, dlqs, emulator_endpoint, baseline, answered_202, wait_s)
+    except (OutOfTime, BotoCoreError, ClientError, Unavailable, OSError, ValueError) as error:
+        result.unverified = f"{error.__class__.__name__}: {error}"
+        log(f"fault audit: could not read what it needs ({result.unverified})")
+    result.seconds = round(time.monotonic() - started, 1)
+    return result
+
+
+def _audit(
+    result: FaultAudit,
+    faults: FaultLog,
+    table: Any,
+    dlqs: DlqLookup,
+    emulator_endpoint: str,
+    baseline: Baseline,
+    answered_202: set[str],
+    wait_s: float,
+) -> None:
     from orders_core.domain import NotificationStatus, OrderStatus, stock_to_reserve
 
     since, stock_before, customers = baseline.since, baseline.stock, baseline.customers
-    started = time.monotonic()
-    deadline = started + wait_s
-    result = FaultAudit(poison=len(faults.poison), unstocked=len(faults.unstocked_accepted))
+    deadline = time.monotonic() + wait_s
+    reads_end = deadline + READ_GRACE_S
     settled_notification = {
         NotificationStatus.SENT,
         NotificationStatus.SKIPPED_NO_ADDRESS,
@@ -194,11 +242,13 @@ def audit(
     sweep = 0
     while True:
         sweep += 1
-        orders = orders_since(table, customers, since)
+        orders = orders_since(table, customers, since, reads_end)
         final = [i for i, o in orders.items() if o.status is not OrderStatus.PENDING]
         unread = [i for i in final if getattr(notifications.get(i), "status", None)
                   not in settled_notification]  # fmt: skip
-        notifications.update(zip(unread, _parallel(table.notification_for, unread), strict=True))
+        notifications.update(
+            zip(unread, _parallel(table.notification_for, unread, reads_end), strict=True)
+        )
         in_dlq = dlqs()
         waiting_mail = [
             i
@@ -217,8 +267,8 @@ def audit(
 
     # The ledger: orders, stock, orders again, until no order moved in between.
     for _ in range(5):
-        after = read_stock(table, list(stock_before))
-        again = orders_since(table, customers, since)
+        after = read_stock(table, list(stock_before), reads_end)
+        again = orders_since(table, customers, since, reads_end)
         if {i: o.status for i, o in again.items()} == {i: o.status for i, o in orders.items()}:
             break
         orders = again
@@ -265,7 +315,7 @@ def audit(
     dead = in_dlq.get(ORDERS_DLQ, set())
     result.poison_in_dlq = sum(1 for i in poison_ids if i in dead)
     result.poison_not_in_dlq = [i for i in poison_ids if i not in dead]
-    stored = _parallel(table.get_order, poison_ids)
+    stored = _parallel(table.get_order, poison_ids, reads_end)
     result.poison_stored = [i for i, o in zip(poison_ids, stored, strict=True) if o is not None]
     for order_id in faults.unstocked_accepted:
         order = orders.get(order_id) or table.get_order(order_id)
@@ -277,5 +327,3 @@ def audit(
             result.unstocked_rejected += 1
         else:
             result.unstocked_wrong.append(order_id)
-    result.seconds = round(time.monotonic() - started, 1)
-    return result

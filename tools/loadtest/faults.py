@@ -185,14 +185,14 @@ class FaultLog:
     def line(self) -> str:
         killed = self.killed()
         missed = sum(1 for c in self.crashes if not c.get("killed"))
-        early = sum(1 for d in self.duplicates if d.get("sent") and d["after_s"] < 1)
+        early = sum(1 for d in self.duplicates if d.get("sent") and d["status_then"] == "PENDING")
         variants = Counter(p["variant"].split(":")[0] for p in self.poison)
         return (
             f"crashes {sum(killed.values())} ("
             + ", ".join(f"{s} {killed[s]}" for s in SERVICES)
             + (f"; {missed} found no invocation in flight" if missed else "")
             + f"), duplicates {sum(1 for d in self.duplicates if d.get('sent'))} "
-            f"({early} while the first was in flight), poison {len(self.poison)} "
+            f"({early} sent while the order was still PENDING), poison {len(self.poison)} "
             f"({variants['malformed']} malformed, {variants['refused']} refused), "
             f"unstocked orders {len(self.unstocked)} ({len(self.unstocked_accepted)} accepted)"
         )

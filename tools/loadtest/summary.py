@@ -172,11 +172,9 @@ class RunOutcome:
             )
         if self.fault_audit is not None:
             out += self.fault_audit.lines()
-            out.append(
-                "faults held: "
-                + ("yes" if self.fault_audit.ok else "NO")
-                + f" (read in {self.fault_audit.seconds:g} s)"
-            )
+            checked = self.fault_audit
+            held = "NO" if not checked.ok else "not verified" if checked.unverified else "yes"
+            out.append(f"faults held: {held} (read in {checked.seconds:g} s)")
         return out
 
 
@@ -362,7 +360,9 @@ def _faults_html(outcome: RunOutcome) -> list[str]:
         _table(["injected", "count", "what the system did"], rows),
     ]
     if checked is not None:
-        held = "<span class='pass'>yes</span>" if checked.ok else "<span class='fail'>NO</span>"
+        held = "<span class='pass'>yes</span>"
+        if not checked.ok or checked.unverified:
+            held = "<span class='fail'>" + ("NO" if not checked.ok else "not verified") + "</span>"
         parts.append("<p>" + "<br>".join(html.escape(line) for line in checked.lines()) + "</p>")
         parts.append(f"<p>Faults held: {held}</p>")
     return parts

@@ -8,7 +8,8 @@
        finish in time; its figures do not measure the system
     4  orders lost: accepted orders read and found neither final nor in a DLQ
     5  orders unverified: none found lost, but some could not be read (the API or the
-       table did not answer in time); `make reconcile` can read them again later
+       table did not answer in time); `make reconcile` can read them again later; or, with
+       --faults, the fault audit could not read what it needs
     6  faults not held (a run with --faults): stock taken twice or not at all for a confirmed
        order, a customer mailed twice (or a SENT notification with no mail), a notification
        missing, poison not in the DLQ or stored, an unstocked order not REJECTED
@@ -62,6 +63,8 @@ def verdict(
         return EXIT_FAULTS
     if code:
         return code
+    if fault_audit is not None and fault_audit.unverified:
+        return EXIT_UNVERIFIED
     if not saturation.valid:
         return EXIT_INVALID
     if not thresholds.passed:

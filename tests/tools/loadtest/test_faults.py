@@ -324,3 +324,23 @@ def test_each_api_crash_may_fail_one_virtual_user_and_no_more():
     )
     assert not crashed_once.errors_ok
     assert not evaluate_thresholds(report, limits, 21).passed  # without faults: as ever
+
+
+def test_a_table_that_stops_answering_leaves_the_audit_unverified_not_passed(run):
+    from botocore.exceptions import EndpointConnectionError
+
+    class Unreachable:
+        def __getattr__(self, _name):
+            def fail(*_args, **_kwargs):
+                raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+            return fail
+
+    run["table"] = Unreachable()
+    result = judge(run)
+    assert result.ok  # nothing was found wrong...
+    assert "EndpointConnectionError" in result.unverified  # ...because nothing could be read
+    passed = ThresholdResult(10.0, 0.0, Thresholds(250, 0.1), 0)
+    valid = Saturation(10, 10.0, 10, 10, "arrivals.log")
+    clean = Reconciliation(10, 10, 0, 0, 0)
+    assert verdict.verdict(passed, valid, clean, result) == verdict.EXIT_UNVERIFIED
