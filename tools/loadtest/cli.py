@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from tools.loadtest.charts import render_charts, series_of
 from tools.loadtest.common import LOADTEST_DIR, RUNS_DIR, LoadtestError, log
-from tools.loadtest.fault_audit import Baseline, audit
+from tools.loadtest.fault_audit import AuditInputs, Baseline, audit
 from tools.loadtest.faults import FaultInjector, FaultPlan
 from tools.loadtest.install import (
     ARTILLERY_RUN,
@@ -270,15 +270,15 @@ def _main(args: argparse.Namespace, target: Target | None) -> int:
             logs.append(run_dir / "faults" / "orders.log")
         reconciliation = _reconcile(target, logs, args.reconcile_wait, dlqs)
         if injector is not None and fault_log is not None and baseline is not None:
-            fault_audit = audit(
+            inputs = AuditInputs(
                 fault_log,
                 injector.table,
                 dlqs or (lambda: {}),
                 injector.emulator.endpoint,
                 baseline,
                 set(read_orders(logs)[0]),
-                args.fault_wait,
             )
+            fault_audit = audit(inputs, args.fault_wait)
 
     outcome = RunOutcome(
         report=report,

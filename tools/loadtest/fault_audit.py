@@ -189,15 +189,17 @@ class Baseline:
         return cls(since, stock, [customer for customer, _ in customers])
 
 
-def audit(
-    faults: FaultLog,
-    table: Any,
-    dlqs: DlqLookup,
-    emulator_endpoint: str,
-    baseline: Baseline,
-    answered_202: set[str],
-    wait_s: float,
-) -> FaultAudit:
+@dataclass(frozen=True)
+class AuditInputs:
+    faults: FaultLog  # what was injected
+    table: Any  # the orders table (an OrdersTable)
+    dlqs: DlqLookup
+    emulator_endpoint: str  # for the mail SES took
+    baseline: Baseline
+    answered_202: set[str]  # the order ids clients were answered 202 for
+
+
+def audit(inputs: AuditInputs, wait_s: float) -> FaultAudit:
     """Read what the faults left, waiting up to `wait_s` for notifications and poison to
     settle (see the module's docstring); reads still unanswered READ_GRACE_S after that leave
     the audit unverified, as does a table or endpoint that does not answer."""
@@ -206,9 +208,10 @@ def audit(
     from orders_core.ports import Unavailable
 
     started = time.monotonic()
+    faults = inputs.faults
     result = FaultAudit(poison=len(faults.poison), unstocked=len(faults.unstocked_accepted))
     try:
-        _audit(result, faults, table, dlqs, emulator_endpoint, baseline, answered_202, wait_s)
+        _audit(result, inputs, wait_s)
     except (OutOfTime, BotoCoreError, ClientError, Unavailable, OSError, ValueError) as error:
         result.unverified = f"{error.__class__.__name__}: {error}"
         log(f"fault audit: could not read what it needs ({result.unverified})")
@@ -216,18 +219,10 @@ def audit(
     return result
 
 
-def _audit(
-    result: FaultAudit,
-    faults: FaultLog,
-    table: Any,
-    dlqs: DlqLookup,
-    emulator_endpoint: str,
-    baseline: Baseline,
-    answered_202: set[str],
-    wait_s: float,
-) -> None:
+def _audit(result: FaultAudit, inputs: AuditInputs, wait_s: float) -> None:
     from orders_core.domain import NotificationStatus, OrderStatus, stock_to_reserve
 
+    faults, table, dlqs, baseline = inputs.faults, inputs.table, inputs.dlqs, inputs.baseline
     since, stock_before, customers = baseline.since, baseline.stock, baseline.customers
     deadline = time.monotonic() + wait_s
     reads_end = deadline + READ_GRACE_S
@@ -279,7 +274,7 @@ def _audit(
     result.orders = len(orders)
     result.confirmed = len(confirmed)
     result.rejected = sum(1 for o in orders.values() if o.status is OrderStatus.REJECTED)
-    result.without_202 = len(set(orders) - answered_202)
+    result.without_202 = len(set(orders) - inputs.answered_202)
     result.skus = len(stock_before)
     for sku, before in stock_before.items():
         taken = (before or 0) - (after.get(sku) or 0)
@@ -289,7 +284,7 @@ def _audit(
         elif taken < wanted[sku]:
             result.not_taken[sku] = wanted[sku] - taken
 
-    mails = mails_per_order(emulator_endpoint)
+    mails = mails_per_order(inputs.emulator_endpoint)
     tally: Counter[str] = Counter()
     for order_id in (i for i, o in orders.items() if o.status is not OrderStatus.PENDING):
         notification = notifications.get(order_id)

@@ -35,7 +35,7 @@ from orders_core.domain import (
 from tests.support.events import aws_sample
 from tests.support.tables import create_orders_table
 from tools.loadtest import fault_audit, verdict
-from tools.loadtest.fault_audit import Baseline, FaultAudit, audit
+from tools.loadtest.fault_audit import AuditInputs, Baseline, FaultAudit, audit
 from tools.loadtest.faults import POISON_VARIANTS, SERVICES, FaultLog, FaultPlan, poison_body
 from tools.loadtest.plan_kept import Saturation
 from tools.loadtest.reconcile import Reconciliation
@@ -210,15 +210,15 @@ def run():
 
 def judge(run: dict) -> FaultAudit:
     with sent_mail(run["mails"]) as endpoint:
-        return audit(
+        inputs = AuditInputs(
             run["faults"],
             run["table"],
             lambda: run["dlq"],
             endpoint,
             run["baseline"],
             {run["confirmed"].order_id},  # the unstocked order's 202 went to the injector
-            wait_s=0,
         )
+        return audit(inputs, wait_s=0)
 
 
 def test_a_run_whose_faults_were_all_handled_passes_the_audit(run):
