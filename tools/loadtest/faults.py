@@ -359,7 +359,8 @@ class FaultInjector:
     def _duplicate(self, order_id: str, seen_at: float, attempt: int) -> None:
         """Send the accepted order's message again: rebuilt from the order as stored (the
         accepted order is a pure function of its id, customer, currency, items and creation
-        time) and sent by the API's own queue adapter, so the copy is the message."""
+        time) and sent by the API's own queue adapter. The copy is the same order, and the same
+        bytes when its prices carry the currency's decimal places, as the load test's do."""
         from orders_core.domain import new_order
 
         stored = self.table.get_order(order_id)

@@ -114,11 +114,23 @@ def test_a_refused_poison_order_would_take_stock_if_it_were_processed():
 
 
 def test_a_duplicate_rebuilt_from_the_stored_order_is_the_accepted_message_itself():
-    items = [OrderItem(sku="BOOK-00001", quantity=2, unit_price=Decimal("12.5"))]
-    accepted = new_order(str(uuid.uuid4()), "cust-000001", "EUR", items, T0)
-    final = confirm(accepted, T0 + timedelta(seconds=3))  # what the table holds by then
+    # as the injector does it: from the table, once the processor has confirmed the order
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
+        create_orders_table(dynamodb, "orders")
+        table = OrdersTable("orders", dynamodb)
+        from tools.ops.seed import seed
+
+        seed(dynamodb, "orders", stock={"BOOK-00001": 10})
+        # prices as the load test sends them: with the currency's two places
+        items = [OrderItem(sku="BOOK-00001", quantity=2, unit_price=Decimal("12.50"))]
+        accepted = new_order(str(uuid.uuid4()), "cust-000001", "EUR", items, T0)
+        table.add_pending(accepted)
+        final = confirm(accepted, T0 + timedelta(seconds=3))
+        table.confirm_reserving_stock(final, stock_to_reserve(final))
+        stored = table.get_order(accepted.order_id)
     rebuilt = new_order(
-        final.order_id, final.customer_id, final.currency, list(final.items), final.created_at
+        stored.order_id, stored.customer_id, stored.currency, list(stored.items), stored.created_at
     )
     assert rebuilt.model_dump_json() == accepted.model_dump_json()
 
