@@ -337,13 +337,16 @@ def _faults_html(outcome: RunOutcome) -> list[str]:
     poison = unstocked = "not audited"
     if checked is not None:
         poison = f"{checked.poison_in_dlq} in the orders DLQ, {len(checked.poison_stored)} stored"
-        unstocked = f"{checked.unstocked_rejected} REJECTED"
+        unstocked = (
+            f"{len(faults.unstocked_accepted)} accepted, {checked.unstocked_rejected} of them "
+            "REJECTED"
+        )
     rows = [
         [
             "worker crashes: " + ", ".join(f"{k} {v}" for k, v in sorted(killed.items())),
             sum(killed.values()),
-            f"the API answered {outcome.api_5xx()} requests with a 5xx; the consumers' "
-            "batches came back after their visibility timeout",
+            f"the API answered {outcome.api_5xx()} of the load's requests with a 5xx; every "
+            "crashed batch was redelivered (no order lost: reconciliation)",
         ],
         [
             "duplicate deliveries",
