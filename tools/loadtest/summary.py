@@ -20,6 +20,10 @@ from tools.loadtest.thresholds import ThresholdResult
 from tools.loadtest.verdict import VERDICTS
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
+
+
 def endpoint_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     agg = report["aggregate"]
     counters = agg.get("counters", {})
@@ -149,7 +153,7 @@ class RunOutcome:
         )
         out.append(
             f"thresholds: p99 {t.p99_ms} ms ({p99_limit}), "
-            f"errors {t.error_rate_pct} %{allowance} (limit {limits.max_error_rate_pct:g}), "
+            f"errors {_pct(t.error_rate_pct)} %{allowance} (limit {limits.max_error_rate_pct:g}), "
             f"artillery exit {t.artillery_exit}: {'pass' if t.passed else 'FAIL'}"
         )
         s = self.saturation
