@@ -202,20 +202,25 @@ class OrdersTable:
 
     # --- orders -----------------------------------------------------------------------------
 
-    def add_pending(self, order: Order) -> bool:
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        """Put the item unless its key holds one already; False when it did."""
         try:
             self.dynamodb.put_item(
                 TableName=self.table_name,
-                Item=_order_item(order),
+                Item=item,
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
             if _error_code(error) == "ConditionalCheckFailedException":
                 return False
-            raise Unavailable(f"could not store order {order.order_id}: {error}") from error
-        except BotoCoreError as error:
-            raise Unavailable(f"could not store order {order.order_id}: {error}") from error
+            raise
         return True
+
+    def add_pending(self, order: Order) -> bool:
+        try:
+            return self._put_new(_order_item(order))
+        except (ClientError, BotoCoreError) as error:
+            raise Unavailable(f"could not store order {order.order_id}: {error}") from error
 
     def get_order(self, order_id: str) -> Order | None:
         item = self.dynamodb.get_item(
@@ -391,20 +396,12 @@ class OrdersTable:
     # --- notifications ----------------------------------------------------------------------
 
     def claim(self, notification: Notification) -> Notification | None:
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table_name,
-                Item=_notification_item(notification),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if _error_code(error) != "ConditionalCheckFailedException":
-                raise
-            existing = self.notification_for(notification.order_id)
-            if existing is None:  # released between the two calls: the next delivery claims it
-                raise Unavailable(f"the notification of {notification.order_id} moved") from None
-            return existing
-        return None
+        if self._put_new(_notification_item(notification)):
+            return None
+        existing = self.notification_for(notification.order_id)
+        if existing is None:  # released between the two calls: the next delivery claims it
+            raise Unavailable(f"the notification of {notification.order_id} moved")
+        return existing
 
     def release(self, notification: Notification) -> None:
         try:
