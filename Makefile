@@ -93,6 +93,10 @@ bench-up: $(VENV_STAMP) ## Print how long make up takes from nothing and again, 
 bench-build: $(VENV_STAMP) ## Print clean-build, no-op rebuild and artifact-size figures
 	@$(PY) -m tools.bench.build
 
+.PHONY: iam-check
+iam-check: $(VENV_STAMP) ## Per role: the calls the last test session recorded, allowed or denied by the policies as deployed, and unused grants
+	@$(PY) -m tools.iam.check
+
 .PHONY: checkov
 checkov: ## Static security analysis of terraform/ with checkov
 	@$(PY) -m tools.terraform.checkov
@@ -127,6 +131,43 @@ publish: $(VENV_STAMP) ## Upload the arm64 build (or MANIFEST=...) to dev's arti
 promote: $(VENV_STAMP) ## Pin what FROM runs in TO (copying the bytes), then plan TO
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make promote FROM=staging TO=prod" >&2; exit 2; }
 	@$(PY) -m tools.release.artifacts promote --from $(FROM) --to $(TO)
+
+# --- Operating an environment ------------------------------------------------
+
+.PHONY: dashboard
+dashboard: $(VENV_STAMP) ## Print the console URL of ENV's CloudWatch dashboard
+	@$(PY) -m tools.ops.dashboard --env "$(ENV)"
+
+.PHONY: capacity
+capacity: $(VENV_STAMP) ## Plan ENV at RPS req/s against its settings and AWS quotas; exit 1 names the first bottleneck [DURATION= RAMP= RUN=dir|last]
+	@test -n "$(RPS)" || { echo "usage: make capacity ENV=staging RPS=1000 [DURATION=s RAMP=s RUN=<load run dir>|last]" >&2; exit 2; }
+	@$(PY) -m tools.ops.capacity --env "$(ENV)" --rps "$(RPS)" $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP)) $(if $(RUN),--run $(RUN)) $(if $(PROFILE),--profile $(PROFILE))
+
+.PHONY: seed
+seed: $(VENV_STAMP) ## Seed ENV for a load test: stock the run cannot exhaust, mailbox-simulator customers [PROFILE=env RATE= DURATION= RAMP=]
+	@$(PY) -m tools.ops.seed --env "$(ENV)" $(if $(PROFILE),--profile $(PROFILE)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP))
+
+.PHONY: dlq
+dlq: $(VENV_STAMP) ## ENV's dead-letter queues: depth, oldest message, a sample with order ids and logged failures [SAMPLE=n]
+	@$(PY) -m tools.ops.dead_letters list --env "$(ENV)" $(if $(SAMPLE),--sample $(SAMPLE))
+
+.PHONY: redrive
+redrive: $(VENV_STAMP) ## Move QUEUE's dead letters (orders|notifications) back to its source queue [LIMIT=n ORDER=<order id> DRY_RUN=1]
+	@test -n "$(QUEUE)" || { echo "usage: make redrive ENV=<env> QUEUE=orders|notifications [LIMIT=n ORDER=<order id> DRY_RUN=1]" >&2; exit 2; }
+	@$(PY) -m tools.ops.dead_letters redrive --env "$(ENV)" --queue "$(QUEUE)" $(if $(LIMIT),--limit $(LIMIT)) $(if $(ORDER),--order-id "$(ORDER)") $(if $(DRY_RUN),--dry-run)
+
+.PHONY: cost
+cost: $(VENV_STAMP) ## Monthly cost of ENV per component, total and per 1,000 orders, from its real settings [RPS=req/s HOURS=h/day FREE_TIER=1]
+	@$(PY) -m tools.cost --env "$(ENV)" $(if $(RPS),--rps $(RPS)) $(if $(HOURS),--hours $(HOURS)) $(if $(FREE_TIER),--free-tier)
+
+.PHONY: cost-prices
+cost-prices: $(VENV_STAMP) ## Refresh tools/cost/data/prices-REGION.json from the AWS Price List API (needs AWS credentials)
+	@test -n "$(REGION)" || { echo "usage: make cost-prices REGION=eu-west-1" >&2; exit 2; }
+	@$(PY) -m tools.cost.prices --region "$(REGION)"
+
+.PHONY: cost-measure
+cost-measure: $(VENV_STAMP) ## Measure one order's AWS calls, capacity units and log bytes through the handlers (tools/cost/data/measured.json)
+	@COST_MEASURE_WRITE=1 $(PY) -m pytest -q tests/unit/test_calls_per_order.py
 
 # --- Local stack (the embedded default: no AWS account, no Docker) -----------
 
@@ -168,6 +209,11 @@ loadtest: $(VENV_STAMP) ## Load-test ENV (local: the `make up` stack) [RATE=req/
 reconcile: $(VENV_STAMP) ## Reconcile the orders of earlier load runs again: RUNS="<run dir> ..." (one per load generator)
 	@test -n "$(RUNS)" || { echo "usage: make reconcile ENV=staging RUNS=\".local/loadtest/<run> ...\"" >&2; exit 2; }
 	@$(PY) -m tools.loadtest reconcile $(RUNS) --env $(ENV) $(if $(TARGET),--target $(TARGET)) $(if $(WAIT),--reconcile-wait $(WAIT))
+
+.PHONY: loadtest-compare
+loadtest-compare: $(VENV_STAMP) ## Two load runs side by side, on the terminal and as one HTML page: A=<run dir|name|previous> B=<run|last>
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make loadtest-compare A=<run> B=<run>   (run directories, names in .local/loadtest, previous, last)" >&2; exit 2; }
+	@$(PY) -m tools.loadtest.compare "$(A)" "$(B)"
 
 .PHONY: loadtest-distributed
 loadtest-distributed: $(VENV_STAMP) ## Load-test ENV from AWS: artillery run-fargate|run-lambda [MODE=fargate|lambda COUNT=n REGION=r DRY_RUN=1]

@@ -63,11 +63,16 @@ function startVuser(context, _events, next) {
 // A retry in the same scenario reuses both, as a real client would.
 function newOrder(context, _events, next) {
   const rows = skuRows(context);
-  const lines = Math.min(1 + Math.floor(Math.random() * 3), rows.length);
+  const maxLines = Number(context.vars.max_lines);
+  const maxQuantity = Number(context.vars.max_quantity);
+  if (!(maxLines >= 1 && maxQuantity >= 1)) {
+    return next(new Error('config.variables max_lines and max_quantity must be >= 1'));
+  }
+  const lines = Math.min(1 + Math.floor(Math.random() * maxLines), rows.length);
   const items = [];
   const seen = new Set();
   while (items.length < lines) {
-    const item = asItem(pick(rows), 1 + Math.floor(Math.random() * 3));
+    const item = asItem(pick(rows), 1 + Math.floor(Math.random() * maxQuantity));
     if (seen.has(item.sku)) continue;
     seen.add(item.sku);
     items.push(item);

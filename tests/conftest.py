@@ -7,6 +7,9 @@ import pytest
 from tests.support.emulator import aws_env, moto_server
 from tests.support.local_stack import LocalStack, running_local_stack
 
+# Every session records the calls it makes and judges them against the policies as deployed.
+from tools.iam.pytest_plugin import pytest_configure, pytest_sessionfinish  # noqa: F401
+
 
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -32,6 +32,14 @@ from orders_core.workflows import notify_customer
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
+_STATUS_METRICS = {
+    NotificationStatus.SENT: "NotificationsSent",
+    # An address SES refused: recorded, never retried; a rising count means bad addresses.
+    NotificationStatus.REJECTED: "NotificationsRejected",
+    # An attempt died mid-send: the mail left once or not at all (see the ERROR line).
+    NotificationStatus.UNCERTAIN: "NotificationsUncertain",
+}
+
 
 class MalformedEvent(ValueError):
     """A record that is not an order event; it fails until it reaches the DLQ."""
@@ -71,10 +79,11 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
             extra={"message_id": record.message_id, "order_id": event.order_id},
         )
         raise
-    if notification.status is NotificationStatus.SENT:
-        metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
-    elif notification.status is NotificationStatus.UNCERTAIN:
-        metrics.add_metric(name="NotificationsUncertain", unit=MetricUnit.Count, value=1)
+    if notification.status in _STATUS_METRICS:
+        metrics.add_metric(
+            name=_STATUS_METRICS[notification.status], unit=MetricUnit.Count, value=1
+        )
+    if notification.status is NotificationStatus.UNCERTAIN:
         logger.error(
             "an earlier attempt died while it mailed the customer: the mail left once or not at "
             "all, and is not sent again; check SES's sending records for this recipient",
@@ -87,6 +96,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
             "event_type": event.event_type,
             "status": notification.status,
             "message_id": notification.message_id,
+            "reason": notification.reason,
         },
     )
     return notification.status
@@ -94,6 +104,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
 
 @lambda_entrypoint(EventSource.SQS)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # Sends are paced to this environment's share of the SES rate, within this invocation's time.
+    wiring.current().mailer.begin_invocation(context.get_remaining_time_in_millis)
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

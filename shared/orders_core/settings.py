@@ -20,6 +20,9 @@ class Settings:
     event_source: str
     notification_sender: str | None
     idempotency_ttl_seconds: int
+    # The notifier's share of the environment's SES sending rate, per execution environment;
+    # None sends unpaced (tests, tools).
+    mail_sends_per_second: float | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -27,6 +30,7 @@ class Settings:
         if not ttl.isdigit() or int(ttl) < 60:
             raise ConfigurationError(f"IDEMPOTENCY_TTL_SECONDS={ttl!r}: give whole seconds, >= 60")
         return cls(
+            mail_sends_per_second=_positive_number(env, "MAIL_SENDS_PER_SECOND"),
             environment=env.get("ENVIRONMENT", "local"),
             table_name=env.get("TABLE_NAME"),
             orders_queue_url=env.get("ORDERS_QUEUE_URL"),
@@ -45,3 +49,16 @@ class Settings:
                 "the platform stack (terraform/stack) sets it for every function that needs it"
             )
         return value
+
+
+def _positive_number(env: Mapping[str, str], name: str) -> float | None:
+    text = env.get(name)
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise ConfigurationError(f"{name}={text!r}: give a positive number")
+    return value

@@ -59,7 +59,11 @@ class Wiring:
 
     @cached_property
     def mailer(self) -> SesMailer:
-        return SesMailer(self.settings.require("notification_sender"), self.client("sesv2"))
+        return SesMailer(
+            self.settings.require("notification_sender"),
+            self.client("sesv2"),
+            sends_per_second=self.settings.mail_sends_per_second,
+        )
 
     @cached_property
     def idempotency_store(self) -> Any:

@@ -26,10 +26,11 @@ from orders_core.ports import (
     CustomerDirectory,
     EventPublisher,
     Mailer,
-    MailRefused,
+    MailNotSent,
     NotificationLog,
     OrderQueue,
     OrderRepository,
+    RecipientRejected,
     ReservationResult,
     Unavailable,
 )
@@ -124,10 +125,14 @@ def notify_customer(
     """Tell the customer how the order ended, at most once, and record what was sent.
 
     SES takes no idempotency key, so the record is claimed (SENDING) before the mail goes out
-    and completed (SENT) after. A delivery that finds the record sends nothing. One that finds
-    a claim its attempt never completed (that attempt died, or timed out, while it sent) cannot
+    and completed after: SENT, or REJECTED with SES's reason when it refused the address for
+    good (not tried again). A delivery that finds the record sends nothing. One that finds a
+    claim its attempt never completed (that attempt died, or timed out, while it sent) cannot
     know whether SES took the mail: it records the notification UNCERTAIN rather than mail the
-    customer twice. A mail SES refused was not sent: its claim is released for the retry.
+    customer twice. The claim is held for the send alone: the mailer's paced wait comes before
+    it (a throttled send's retries within the invocation do hold it). A mail SES did not take
+    for now (throttled beyond those retries, or refused this request) was not sent: its claim
+    is released and the error raised, so the queue's next delivery claims and sends it.
     Concurrent deliveries of one event never meet here: the notifier's idempotency holds the
     second until the first has finished or its time is up."""
     message = compose_notification(event)
@@ -140,6 +145,9 @@ def notify_customer(
         subject=message.subject,
         recorded_at=now(),
     )
+    if recipient:
+        # Any paced wait comes before the claim: a worker that dies waiting leaves no claim.
+        mailer.wait_for_turn()
     existing = notifications.claim(claim)
     if existing is not None:
         if existing.status is not NotificationStatus.SENDING:
@@ -153,11 +161,13 @@ def notify_customer(
         return claim
     try:
         message_id = mailer.send(recipient, message)
-    except MailRefused:
+    except MailNotSent:
         notifications.release(claim)
         raise
-    sent = claim.model_copy(
-        update={"status": NotificationStatus.SENT, "message_id": message_id, "recorded_at": now()}
-    )
-    notifications.record(sent)
-    return sent
+    except RecipientRejected as refusal:
+        outcome = {"status": NotificationStatus.REJECTED, "reason": str(refusal)}
+    else:
+        outcome = {"status": NotificationStatus.SENT, "message_id": message_id}
+    done = claim.model_copy(update={**outcome, "recorded_at": now()})
+    notifications.record(done)
+    return done

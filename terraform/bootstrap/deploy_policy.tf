@@ -266,9 +266,69 @@ data "aws_iam_policy_document" "deploy" {
     sid = "Alarms"
     actions = [
       "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
-      "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource",
+      "cloudwatch:PutCompositeAlarm", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource",
+      "cloudwatch:UntagResource",
     ]
     resources = ["${local.arn.cloudwatch}:alarm:${local.stack_name[each.key]}-*"]
+  }
+
+  statement {
+    sid       = "Dashboard"
+    actions   = ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard"]
+    resources = ["arn:${local.partition}:cloudwatch::${var.account_id}:dashboard/${local.stack_name[each.key]}*"]
+  }
+
+  statement {
+    sid       = "CreateAlarmTopicKey"
+    actions   = ["kms:CreateKey", "kms:TagResource"]
+    resources = ["*"] # a key id is random: creating one is allowed only with this environment's tag
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/platform:environment"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid = "ManageAlarmTopicKey"
+    actions = [
+      "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion",
+      "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+    ]
+    resources = ["arn:${local.partition}:kms:${var.region}:${var.account_id}:key/*"]
+    # Key ids are random: only keys carrying this environment's tag.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/platform:environment"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid     = "AlarmTopicKeyAlias"
+    actions = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+    # An alias call is authorised on the alias and on its key (ManageAlarmTopicKey, by tag).
+    resources = ["arn:${local.partition}:kms:${var.region}:${var.account_id}:alias/${local.stack_name[each.key]}-*"]
+  }
+
+  statement {
+    sid     = "DescribeAwsManagedTableKey"
+    actions = ["kms:DescribeKey"]
+    # The provider reads the table's encryption key by its alias (aws/dynamodb, AWS managed,
+    # untagged): seen in Terraform's calls (make iam-check).
+    resources = ["arn:${local.partition}:kms:${var.region}:${var.account_id}:key/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:RequestAlias"
+      values   = ["alias/aws/dynamodb"]
+    }
+  }
+
+  statement {
+    sid       = "ListKeyAliases"
+    actions   = ["kms:ListAliases"]
+    resources = ["*"] # a List action without resource-level permissions
   }
 
   statement {
@@ -283,8 +343,52 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
+    sid = "Budget"
+    # ModifyBudget covers creating, changing and deleting a budget and its notifications.
+    actions = [
+      "budgets:ListTagsForResource", "budgets:ModifyBudget", "budgets:TagResource",
+      "budgets:UntagResource", "budgets:ViewBudget",
+    ]
+    resources = ["arn:${local.partition}:budgets::${var.account_id}:budget/${local.stack_name[each.key]}-*"]
+  }
+
+  statement {
     sid       = "Identity"
     actions   = ["sts:GetCallerIdentity"]
+    resources = ["*"]
+  }
+
+  # --- Operating the environment: make seed, make capacity ---------------------------
+
+  statement {
+    sid       = "SeedLoadTestData"
+    actions   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+    resources = ["${local.arn.dynamodb}:table/${local.stack_name[each.key]}-*"]
+    # Stock and customer profiles for a load test (tools/ops/seed.py): items whose partition key
+    # is a SKU or a customer, never an order, a notification or an idempotency record.
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["SKU#*", "CUSTOMER#*"]
+    }
+  }
+
+  statement {
+    sid     = "ReadCapacityQuotas"
+    actions = ["servicequotas:GetServiceQuota"]
+    # The quotas tools/ops/capacity.py plans against: API Gateway's account throttle, EventBridge
+    # PutEvents per second.
+    resources = [
+      "arn:${local.partition}:servicequotas:${var.region}:${var.account_id}:apigateway/L-8A5B8E43",
+      "arn:${local.partition}:servicequotas:${var.region}:${var.account_id}:events/L-9B653E91",
+    ]
+  }
+
+  statement {
+    sid = "ReadAccountLimits"
+    # Lambda's concurrency limit as applied to this account (new accounts get less than the
+    # default) and SES's sending quota and sandbox state: neither has resource-level permissions.
+    actions   = ["lambda:GetAccountSettings", "ses:GetAccount"]
     resources = ["*"]
   }
 

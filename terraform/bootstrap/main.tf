@@ -15,7 +15,7 @@ provider "aws" {
   }
 
   default_tags {
-    tags = merge(var.tags, { "platform:component" = "bootstrap" })
+    tags = merge(var.tags, { "platform:component" = "bootstrap", managed-by = "terraform" })
   }
 }
 

@@ -99,9 +99,13 @@ variable "force_destroy" {
 }
 
 variable "tags" {
-  description = "Tags for every resource."
+  description = "Tags for every resource, on top of managed-by = terraform: the cost-allocation tags service, environment and cost-center, as the environments' providers set them."
   type        = map(string)
-  default     = {}
+
+  validation {
+    condition     = alltrue([for key in ["service", "environment", "cost-center"] : try(length(var.tags[key]) > 0, false)])
+    error_message = "tags must carry the cost-allocation tags service, environment and cost-center."
+  }
 }
 
 variable "assume_role_arn" {

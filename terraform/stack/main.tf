@@ -14,14 +14,29 @@ locals {
   event_source = "orders"
   tags         = merge(var.tags, { "platform:environment" = var.environment })
 
-  alarm_actions = aws_sns_topic.alarms[*].arn
-  queue_alarms = {
+  # Every alarm notifies the environment's alarm topic on ALARM and on OK (alarms.tf).
+  alarm_actions = module.alarm_topic[*].topic_arn
+  alarm_routing = {
     enabled       = var.alarms_enabled
     alarm_actions = local.alarm_actions
     ok_actions    = local.alarm_actions
   }
+  function_alarms = merge(local.alarm_routing, {
+    error_rate_threshold_pct = var.alarm_thresholds.function_error_rate_pct
+  })
 
-  table_resources = [module.table.table_arn, module.table.index_arns["by-customer"]]
+  table_arn          = module.table.table_arn
+  customer_index_arn = module.table.index_arns["by-customer"]
+  # Partition keys of the orders table (shared/README.md); an idempotency record's is
+  # "<function name>.<handler>#<hash>" (powertools' key prefix).
+  function_names = {
+    orders_api      = "${local.name}-orders-api"
+    order_processor = "${local.name}-order-processor"
+    notifier        = "${local.name}-notifier"
+  }
+  order_keys    = "ORDER#*"
+  stock_keys    = "SKU#*"
+  customer_keys = "CUSTOMER#*"
   ses_identity_arn = format(
     "arn:%s:ses:%s:%s:identity/%s",
     data.aws_partition.current.partition,
@@ -67,6 +82,7 @@ module "table" {
   ttl_attribute_name     = "expires_at"
   point_in_time_recovery = var.data_protection.point_in_time_recovery
   deletion_protection    = var.data_protection.deletion_protection
+  alarms                 = local.alarm_routing
 
   tags = local.tags
 }
@@ -79,7 +95,7 @@ module "orders_queue" {
   name                     = "${local.name}-orders"
   consumer_timeout_seconds = var.processor_function.timeout
   max_receive_count        = 3
-  alarms                   = local.queue_alarms
+  alarms                   = local.alarm_routing
 
   tags = local.tags
 }
@@ -98,6 +114,7 @@ module "outcomes_rule" {
     enabled        = var.event_archive_retention_days > 0
     retention_days = var.event_archive_retention_days
   }
+  alarms = local.alarm_routing
   targets = {
     notifications = {
       type                  = "sqs"
@@ -122,7 +139,7 @@ module "notifications_queue" {
   # The rule delivers to the queue, and what it cannot deliver to the queue's DLQ.
   allowed_senders     = module.outcomes_rule.sqs_allowed_senders
   dlq_allowed_senders = module.outcomes_rule.sqs_allowed_senders
-  alarms              = local.queue_alarms
+  alarms              = local.alarm_routing
 
   tags = local.tags
 }
@@ -132,22 +149,6 @@ resource "aws_sesv2_email_identity" "sender" {
 
   email_identity = var.notification_sender
   tags           = local.tags
-}
-
-resource "aws_sns_topic" "alarms" {
-  count = length(var.alarm_email_addresses) > 0 ? 1 : 0
-
-  name              = "${local.name}-alarms"
-  kms_master_key_id = "alias/aws/sns"
-  tags              = local.tags
-}
-
-resource "aws_sns_topic_subscription" "alarm_email" {
-  for_each = toset(var.alarm_email_addresses)
-
-  topic_arn = aws_sns_topic.alarms[0].arn
-  protocol  = "email"
-  endpoint  = each.value
 }
 
 # --- code --------------------------------------------------------------------------------
@@ -173,7 +174,7 @@ resource "aws_lambda_layer_version" "shared" {
 module "orders_api" {
   source = "../modules/lambda"
 
-  function_name = "${local.name}-orders-api"
+  function_name = local.function_names.orders_api
   description   = "HTTP API of the orders platform"
   handler       = "orders_api.handler.lambda_handler"
   package       = var.artifacts["orders_api"]
@@ -190,13 +191,19 @@ module "orders_api" {
   })
   log_retention_in_days = var.log_retention_days
   tracing_mode          = local.tracing_mode
+  alarms                = local.function_alarms
 
   reserved_concurrent_executions    = var.api_function.reserved_concurrency
   provisioned_concurrent_executions = var.api_function.provisioned_concurrency
   snap_start                        = var.api_function.snap_start
 
+  # Exactly the calls it makes (make iam-check): orders by id, the customer index, its own
+  # idempotency records, the orders queue.
   accesses = [
-    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "dynamodb_get_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_put_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_query", resources = [local.customer_index_arn] },
+    { type = "dynamodb_idempotency", resources = [local.table_arn], leading_keys = ["${local.function_names.orders_api}.*"] },
     { type = "sqs_send", resources = [module.orders_queue.queue_arn] },
   ]
 
@@ -206,7 +213,7 @@ module "orders_api" {
 module "order_processor" {
   source = "../modules/lambda"
 
-  function_name = "${local.name}-order-processor"
+  function_name = local.function_names.order_processor
   description   = "Reserves stock and confirms or rejects orders from the orders queue"
   handler       = "order_processor.handler.lambda_handler"
   package       = var.artifacts["order_processor"]
@@ -223,6 +230,7 @@ module "order_processor" {
   })
   log_retention_in_days = var.log_retention_days
   tracing_mode          = local.tracing_mode
+  alarms                = local.function_alarms
 
   event_sources = {
     orders = {
@@ -233,8 +241,12 @@ module "order_processor" {
       maximum_concurrency                = var.processor_function.maximum_concurrency
     }
   }
+  # Orders and stock: read, confirmed in one transaction (Put of the order, Update of each
+  # SKU), rejected (Put), marked announced (Update); then the outcome onto the bus.
   accesses = [
-    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "dynamodb_get_item", resources = [local.table_arn], leading_keys = [local.order_keys, local.stock_keys] },
+    { type = "dynamodb_put_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_update_item", resources = [local.table_arn], leading_keys = [local.order_keys, local.stock_keys] },
     { type = "events_put", resources = [module.outcomes_rule.bus_arn] },
   ]
 
@@ -244,7 +256,7 @@ module "order_processor" {
 module "notifier" {
   source = "../modules/lambda"
 
-  function_name = "${local.name}-notifier"
+  function_name = local.function_names.notifier
   description   = "Tells customers how their orders ended, once per order"
   handler       = "notifier.handler.lambda_handler"
   package       = var.artifacts["notifier"]
@@ -257,12 +269,16 @@ module "notifier" {
   environment_variables = merge(local.common_environment, {
     POWERTOOLS_SERVICE_NAME = "notifier"
     NOTIFICATION_SENDER     = var.notification_sender
+    # This execution environment's share of the SES rate: at most maximum_concurrency of them
+    # run at once (the event source's cap), so together they never exceed ses_send_rate.
+    MAIL_SENDS_PER_SECOND = tostring(var.ses_send_rate / var.notifier_function.maximum_concurrency)
     # Longer than the notifications queue keeps a message: a late redelivery still finds
     # the record and sends nothing.
     IDEMPOTENCY_TTL_SECONDS = "604800"
   })
   log_retention_in_days = var.log_retention_days
   tracing_mode          = local.tracing_mode
+  alarms                = local.function_alarms
 
   event_sources = {
     notifications = {
@@ -272,8 +288,14 @@ module "notifier" {
       maximum_concurrency = var.notifier_function.maximum_concurrency
     }
   }
+  # The customer's address, the order's notification record (claimed and completed with
+  # PutItem, given back with DeleteItem when SES did not take the mail), its own idempotency
+  # records, and SES v2 SendEmail from the sender identity.
   accesses = [
-    { type = "dynamodb_read_write", resources = local.table_resources },
+    { type = "dynamodb_get_item", resources = [local.table_arn], leading_keys = [local.customer_keys, local.order_keys] },
+    { type = "dynamodb_put_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_delete_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_idempotency", resources = [local.table_arn], leading_keys = ["${local.function_names.notifier}.*"] },
     { type = "ses_send", resources = [local.ses_identity_arn] },
   ]
 
@@ -300,6 +322,10 @@ module "http_api" {
     rate_limit  = var.api_throttling.rate_limit
   }
   log_retention_days = var.log_retention_days
+  alarms = merge(local.alarm_routing, {
+    latency_p99_threshold_ms        = var.alarm_thresholds.api_latency_p99_ms
+    server_error_rate_threshold_pct = var.alarm_thresholds.api_server_error_rate_pct
+  })
 
   tags = local.tags
 }

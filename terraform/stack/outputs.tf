@@ -33,6 +33,11 @@ output "notifications_dlq_url" {
   value       = module.notifications_queue.dlq_url
 }
 
+output "outcomes_rule_name" {
+  description = "The rule that delivers order outcomes to the notifications queue."
+  value       = module.outcomes_rule.rule_name
+}
+
 output "event_bus_name" {
   description = "Event bus the order processor publishes OrderConfirmed / OrderRejected to."
   value       = module.outcomes_rule.bus_name
@@ -63,8 +68,43 @@ output "layer_version_arn" {
 }
 
 output "alarm_topic_arn" {
-  description = "SNS topic the alarms notify (null when no alarm e-mail addresses are given)."
-  value       = one(aws_sns_topic.alarms[*].arn)
+  description = "SNS topic every alarm notifies on ALARM and OK (null where alarms are off: the local emulator)."
+  value       = one(module.alarm_topic[*].topic_arn)
+}
+
+output "composite_alarm_name" {
+  description = "The alarm that means customers are hurt: what pages, and what a deployment watches (null where alarms are off)."
+  value       = one(aws_cloudwatch_composite_alarm.unhealthy[*].alarm_name)
+}
+
+output "alarm_names" {
+  description = "Every alarm of the environment, by what it watches (empty where alarms are off)."
+  value = merge(
+    { for kind, name in module.http_api.alarm_names : "api_${kind}" => name },
+    { for kind, name in module.orders_api.alarm_names : "orders_api_${kind}" => name },
+    { for kind, name in module.order_processor.alarm_names : "order_processor_${kind}" => name },
+    { for kind, name in module.notifier.alarm_names : "notifier_${kind}" => name },
+    { for kind, name in module.orders_queue.alarm_names : "orders_queue_${kind}" => name },
+    { for kind, name in module.notifications_queue.alarm_names : "notifications_queue_${kind}" => name },
+    { for kind, name in module.table.alarm_names : "table_${kind}" => name },
+    { for kind, name in module.outcomes_rule.alarm_names : "outcomes_rule_${kind}" => name },
+    { for alarm in aws_cloudwatch_metric_alarm.rejected_orders : "rejected_orders" => alarm.alarm_name },
+    { for service, alarm in aws_cloudwatch_metric_alarm.batch_item_failures : "${service}_batch_item_failures" => alarm.alarm_name },
+  )
+}
+
+output "function_alarm_names" {
+  description = "Each function's alarms by kind (error_rate, throttles, duration_p99), by service: what its deployment watches."
+  value = {
+    orders_api      = module.orders_api.alarm_names
+    order_processor = module.order_processor.alarm_names
+    notifier        = module.notifier.alarm_names
+  }
+}
+
+output "dashboard_name" {
+  description = "The environment's CloudWatch dashboard (make dashboard ENV=<env> prints its console URL)."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
 }
 
 output "region" {

@@ -149,14 +149,47 @@ variable "log_retention_days" {
   }
 }
 
-variable "alarm_email_addresses" {
-  description = "Addresses subscribed to the alarm topic. Empty creates no topic and sends alarms nowhere (fine for local and dev)."
-  type        = list(string)
-  default     = []
+variable "alarm_subscriptions" {
+  description = "Who the environment's alarm topic tells: protocol (email, https, sqs...) and endpoint. pages = true sends it only the composite alarm \"<prefix>-<env>-unhealthy\" (a pager); the others receive every alarm's ALARM and OK. prod needs at least one. E-mail and https endpoints must confirm the subscription AWS sends them."
+  type = list(object({
+    protocol = string
+    endpoint = string
+    pages    = optional(bool, false)
+  }))
+  default = []
 
   validation {
-    condition     = alltrue([for a in var.alarm_email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", a))])
-    error_message = "alarm_email_addresses must be email addresses."
+    condition     = var.environment != "prod" || length(var.alarm_subscriptions) > 0
+    error_message = "prod needs at least one alarm subscription: an alarm nobody receives does not page anyone."
+  }
+}
+
+variable "alarm_thresholds" {
+  description = "Thresholds of the environment's alarms (docs/operating.md says what each means): API p99 latency in ms (the seeds ask 400 ms), the share of API requests answered 5xx and of function invocations that fail, in %, the share of processed orders rejected in % (over at least rejected_orders_min_processed orders in 5 minutes), and how many consecutive minutes of batch item failures alarm."
+  type = object({
+    api_latency_p99_ms            = optional(number, 400)
+    api_server_error_rate_pct     = optional(number, 1)
+    function_error_rate_pct       = optional(number, 1)
+    rejected_orders_share_pct     = optional(number, 25)
+    rejected_orders_min_processed = optional(number, 20)
+    batch_item_failures_minutes   = optional(number, 5)
+  })
+  default = {}
+
+  validation {
+    condition     = var.alarm_thresholds.api_latency_p99_ms >= 1 && var.alarm_thresholds.api_latency_p99_ms <= 30000
+    error_message = "alarm_thresholds.api_latency_p99_ms must be between 1 and 30000."
+  }
+
+  validation {
+    condition = alltrue([for pct in [var.alarm_thresholds.api_server_error_rate_pct, var.alarm_thresholds.function_error_rate_pct, var.alarm_thresholds.rejected_orders_share_pct] :
+    pct > 0 && pct < 100])
+    error_message = "alarm_thresholds percentages must be between 0 and 100 (exclusive)."
+  }
+
+  validation {
+    condition     = var.alarm_thresholds.rejected_orders_min_processed >= 1 && var.alarm_thresholds.batch_item_failures_minutes >= 1 && var.alarm_thresholds.batch_item_failures_minutes <= 60
+    error_message = "alarm_thresholds.rejected_orders_min_processed must be at least 1, and batch_item_failures_minutes between 1 and 60."
   }
 }
 
@@ -173,12 +206,12 @@ variable "tags" {
 }
 
 variable "notifier_function" {
-  description = "Sizing of the notifier and its SQS event source: batch size (1-10) and maximum concurrency (2-1000)."
+  description = "Sizing of the notifier and its SQS event source: batch size (1-10) and maximum concurrency (2-1000; the default 2, SQS's floor, sends a batch of 10 in 20 s at ses_send_rate's sandbox default of 1/s)."
   type = object({
     memory_size         = optional(number, 256)
     timeout             = optional(number, 30)
     batch_size          = optional(number, 10)
-    maximum_concurrency = optional(number, 10)
+    maximum_concurrency = optional(number, 2)
   })
   default = {}
 
@@ -194,7 +227,7 @@ variable "notifier_function" {
 }
 
 variable "alarms_enabled" {
-  description = "CloudWatch alarms on the dead-letter queues and on message age. Off only where the emulator cannot describe alarms back (ministack), never in AWS."
+  description = "The environment's alarms, its alarm topic and composite alarm (on in every AWS environment). Only the local root turns them off: ministack cannot describe alarms back, so every plan would show a difference."
   type        = bool
   default     = true
 }
@@ -213,5 +246,33 @@ variable "event_archive_retention_days" {
   validation {
     condition     = var.event_archive_retention_days >= 0 && floor(var.event_archive_retention_days) == var.event_archive_retention_days
     error_message = "event_archive_retention_days must be a whole number of days, 0 for no archive."
+  }
+}
+
+variable "ses_send_rate" {
+  description = "Messages a second SES accepts from this environment's account and region (its maximum send rate, GetSendQuota's MaxSendRate: 1 in the SES sandbox). The notifier never sends faster: each of its execution environments sends at most ses_send_rate / notifier_function.maximum_concurrency a second. `make capacity ENV=<env>` checks it against the account's GetSendQuota."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.ses_send_rate > 0 && var.ses_send_rate <= 100000
+    error_message = "ses_send_rate must be a positive number of messages a second (1 in the SES sandbox)."
+  }
+
+  # At its share of the rate, a batch must be sent well inside the notifier's timeout, or its
+  # last messages are left to the queue on every delivery and reach the DLQ.
+  validation {
+    condition     = var.notifier_function.batch_size * var.notifier_function.maximum_concurrency / var.ses_send_rate <= 0.8 * var.notifier_function.timeout
+    error_message = "At ses_send_rate, a notifier batch takes batch_size x maximum_concurrency / ses_send_rate seconds to send: keep it within 80 % of notifier_function.timeout (lower the batch size or the maximum concurrency, or raise the timeout)."
+  }
+}
+
+variable "monthly_budget_usd" {
+  description = "The environment's monthly AWS Budgets budget, in USD: its alarm topic hears when the month is forecast to reach 80 % of it and when it has spent 100 %. `make cost ENV=<env>` estimates what the environment costs."
+  type        = number
+
+  validation {
+    condition     = var.monthly_budget_usd > 0 && var.monthly_budget_usd <= 1000000
+    error_message = "monthly_budget_usd must be a positive number of US dollars, at most 1,000,000."
   }
 }

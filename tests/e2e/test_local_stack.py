@@ -10,12 +10,9 @@ import gzip
 import json
 import time
 import uuid
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 
-from orders_core.domain import OrderItem, new_order
 from tools.local.stack import host_architecture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
@@ -51,7 +48,7 @@ def test_an_order_is_accepted_confirmed_and_the_customer_notified(local_stack):
         if mails:
             break
         time.sleep(0.3)
-    assert [m["To"] for m in mails] == [[f"{customer}@example.com"]]
+    assert [m["To"] for m in mails] == [[f"success+{customer}@simulator.amazonses.com"]]
     assert mails[0]["Subject"] == f"Order {order_id.split('-')[0]} confirmed"
 
 
@@ -126,47 +123,13 @@ def test_unknown_routes_are_404_and_wrong_methods_405(local_stack):
 
 
 def test_a_poison_message_reaches_the_dlq_after_three_receives_while_its_batch_goes_through(
-    local_stack,
+    local_stack, poisoned_orders_dlq
 ):
-    sqs = local_stack.client("sqs")
-    queue_url = local_stack.platform["orders_queue_url"]
-    sku = unique("E2E-BATCH").upper()
-    local_stack.set_stock(sku, 10)
-    good = [str(uuid.uuid4()) for _ in range(2)]
-    entries = [
-        {
-            "Id": f"good{n}",
-            "MessageBody": new_order(
-                order_id,
-                "cust-000044",
-                "EUR",
-                [OrderItem(sku=sku, quantity=1, unit_price=Decimal("1.00"))],
-                datetime.now(UTC),
-            ).model_dump_json(),
-        }
-        for n, order_id in enumerate(good)
-    ]
-    poison_body = f'{{"not": "an order", "marker": "{uuid.uuid4()}"}}'
-    entries.insert(1, {"Id": "poison", "MessageBody": poison_body})
-    sent = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
-    poison_id = next(s["MessageId"] for s in sent["Successful"] if s["Id"] == "poison")
-
-    for order_id in good:
+    for order_id in poisoned_orders_dlq.good_order_ids:
         assert local_stack.wait_for_final(order_id)["status"] == "CONFIRMED"
-
-    dlq_url = local_stack.platform["orders_dlq_url"]
-    deadline = time.monotonic() + 120
-    found = None
-    while time.monotonic() < deadline and found is None:
-        messages = sqs.receive_message(
-            QueueUrl=dlq_url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=1,
-            MessageSystemAttributeNames=["ApproximateReceiveCount"],
-        ).get("Messages", [])
-        found = next((m for m in messages if m["Body"] == poison_body), None)
-    assert found is not None, "the poison message never reached the orders DLQ"
-    assert found["MessageId"] == poison_id
+    found = poisoned_orders_dlq.dead_letter
+    assert found["Body"] == poisoned_orders_dlq.poison_body
+    assert found["MessageId"] == poisoned_orders_dlq.poison_id
     assert int(found["Attributes"]["ApproximateReceiveCount"]) >= 3
 
 
@@ -181,3 +144,42 @@ def test_a_clean_rebuild_without_source_changes_plans_no_change(local_stack):
     manifest = local_stack.stack.build()
     assert {entry["kind"] for entry in manifest["artifacts"].values()} == {"function", "layer"}
     assert local_stack.stack.plan_is_empty()
+
+
+def test_what_terraform_applied_is_what_make_capacity_reads_and_it_paces_the_notifier(local_stack):
+    """make capacity plans from the configuration (tools.ops.stack_settings), before any apply;
+    the functions must run with those very values. The notifier's share of the SES rate is
+    ses_send_rate over the most environments its event source runs at once."""
+    from tools.ops.stack_settings import read
+
+    settings = read("local")
+    names = local_stack.platform["function_names"]
+    lam = local_stack.client("lambda")
+    config = {
+        service: lam.get_function_configuration(FunctionName=name)
+        for service, name in names.items()
+    }
+    for service, prefix in (
+        ("orders_api", "api"),
+        ("order_processor", "processor"),
+        ("notifier", "notifier"),
+    ):
+        wanted = settings[f"{prefix}_function"]
+        assert config[service]["MemorySize"] == wanted["memory_size"], service
+        assert config[service]["Timeout"] == wanted["timeout"], service
+    notifier = settings["notifier_function"]
+    share = float(config["notifier"]["Environment"]["Variables"]["MAIL_SENDS_PER_SECOND"])
+    assert share == settings["ses_send_rate"] / notifier["maximum_concurrency"]
+    mappings = lam.list_event_source_mappings()["EventSourceMappings"]
+    caps = {
+        service: [
+            m.get("ScalingConfig", {}).get("MaximumConcurrency")
+            for m in mappings
+            if f":function:{names[service]}" in m["FunctionArn"]
+        ]
+        for service in ("order_processor", "notifier")
+    }
+    assert caps == {
+        "order_processor": [settings["processor_function"]["maximum_concurrency"]],
+        "notifier": [notifier["maximum_concurrency"]],
+    }

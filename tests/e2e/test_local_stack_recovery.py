@@ -31,6 +31,7 @@ def test_up_again_puts_back_what_a_half_applied_stack_lacks(local_stack):
 
 
 def test_up_again_replaces_a_dead_emulator_and_rebuilds_the_stack(local_stack):
+    local_stack.record_calls()  # the emulator's call log dies with it
     pid = int((local_stack.stack.state_dir / "pid").read_text())
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10

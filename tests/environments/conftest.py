@@ -39,6 +39,11 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[multi_account
         outcome = multi_account.run(accounts)
         report_repairs()
         yield outcome
+        # Last, so that the tests read dev as applied: Terraform's destroy calls, for tools/iam
+        # to judge against dev's deploy role as it judges the applies and updates.
+        destroyed = accounts.make("dev: destroy", "destroy", "ENV=dev", expect=None)
+        if destroyed.returncode != 0:
+            warnings.warn(f"make destroy ENV=dev failed:\n{destroyed}", stacklevel=1)
     finally:
         accounts.stop()
         timings = {name: round(seconds, 1) for name, seconds in accounts.timings.items()}

@@ -80,6 +80,7 @@ def run(accounts: Accounts) -> Scenario:
         a.make(f"bootstrap-{env}: plan", "plan", f"ENV=bootstrap-{env}")
         confirm = [f"CONFIRM=bootstrap-{env}"] if env == "prod" else []
         a.make(f"bootstrap-{env}: apply", "apply", f"ENV=bootstrap-{env}", *confirm)
+        a.record_deploy_role(env)
 
     def bootstrap_second_plan(env: str) -> None:
         r[f"bootstrap second plan {env}"] = a.make(
@@ -157,6 +158,17 @@ def run(accounts: Accounts) -> Scenario:
             if env == "staging":
                 staging_seeded.set()
             a.timed(f"{env}: first deploy", lambda: first_deploy(env, "build A"))
+            if env == "staging":
+                a.timed("staging: make seed, twice", lambda: _seed_for_load_test(scenario))
+            if env == "prod":
+                r["seed prod without the opt-in"] = a.make(
+                    "prod: seed without the opt-in",
+                    "seed",
+                    "ENV=prod",
+                    extra_env={"LOADTEST_ALLOW_PROD": ""},
+                    expect=None,
+                )
+                r["prod items after the refused seed"] = _load_test_items(a, "prod")
         finally:
             if env == "staging":
                 staging_seeded.set()
@@ -178,6 +190,33 @@ def run(accounts: Accounts) -> Scenario:
     )
     a.timings["scenario total"] = time.perf_counter() - total
     return scenario
+
+
+def _load_test_items(a: Accounts, env: str) -> dict[str, dict[str, Any]]:
+    """The stock and customer items of ENV's orders table, by partition key."""
+    ddb = a.client("dynamodb", ACCOUNTS[env])
+    found: dict[str, dict[str, Any]] = {}
+    for page in ddb.get_paginator("scan").paginate(TableName=f"orders-{env}-orders"):
+        for item in page["Items"]:
+            if item["pk"]["S"].startswith(("SKU#", "CUSTOMER#")):
+                found[item["pk"]["S"]] = item
+    return found
+
+
+def _seed_for_load_test(scenario: Scenario) -> None:
+    """`make seed ENV=staging`; then a run takes some stock; then `make seed` again."""
+    a, r = scenario.accounts, scenario.results
+    r["seed staging"] = a.make("staging: seed", "seed", "ENV=staging")
+    r["seeded items"] = _load_test_items(a, "staging")
+    taken = sorted(key for key in r["seeded items"] if key.startswith("SKU#"))[0]
+    a.client("dynamodb", ACCOUNTS["staging"]).update_item(
+        TableName="orders-staging-orders",
+        Key={"pk": {"S": taken}, "sk": {"S": "STOCK"}},
+        UpdateExpression="SET available = :left",
+        ExpressionAttributeValues={":left": {"N": "5"}},
+    )
+    r["seed staging again"] = a.make("staging: seed again", "seed", "ENV=staging")
+    r["seeded items again"] = _load_test_items(a, "staging")
 
 
 def _refused_promotion(a: Accounts, source: str, target: str, why: str) -> tuple[Step, bool]:

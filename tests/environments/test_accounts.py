@@ -19,6 +19,7 @@ from tests.support.accounts import (
     managed_resources,
     state_bucket,
 )
+from tests.terraform.policy import COST_ALLOCATION_TAGS
 
 pytestmark = [pytest.mark.emulator, pytest.mark.xdist_group("accounts")]
 
@@ -164,14 +165,7 @@ def test_each_environment_has_its_own_sizing(scenario):
             lam.get_provisioned_concurrency_config(
                 FunctionName=f"orders-{env}-orders-api", Qualifier="live"
             )
-    sns = client("sns", ACCOUNTS["prod"])
-    [topic] = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
-    assert topic == f"arn:aws:sns:eu-west-1:{ACCOUNTS['prod']}:orders-prod-alarms"
-    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
-        ("email", "oncall@example.com")
-    ]
-    assert client("sns", ACCOUNTS["dev"]).list_topics()["Topics"] == []
+    # The alarm topics and who they tell: test_every_alarm_of_staging_and_prod_notifies_...
     for env, days in (("dev", 7), ("staging", 30), ("prod", 90)):
         groups = client("logs", ACCOUNTS[env]).describe_log_groups(
             logGroupNamePrefix=f"/aws/lambda/orders-{env}-"
@@ -179,17 +173,43 @@ def test_each_environment_has_its_own_sizing(scenario):
         assert {g["retentionInDays"] for g in groups} == {days}
 
 
-def test_prod_alarms_notify_the_alarm_topic(scenario, tmp_path):
-    """The emulator cannot describe alarms back (so the scenario applies with alarms off, by
-    an override file in its copy of terraform/); prod's root as committed, as in AWS, plans
-    them with the topic as their action, and nothing else."""
+ALARM_TYPES = {"aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm"}
+# What turning alarms on adds: the alarms, the topic they notify and its key, the dashboard's
+# alarm widget, the budget's notifications to the topic. Nothing else may change.
+ALARM_DELIVERY_TYPES = {
+    *ALARM_TYPES,
+    "aws_budgets_budget",
+    "aws_sns_topic",
+    "aws_sns_topic_policy",
+    "aws_sns_topic_subscription",
+    "aws_kms_key",
+    "aws_kms_alias",
+    "aws_cloudwatch_dashboard",
+}
+
+
+def _has_action(change: dict, field: str) -> bool:
+    """A known action, or one known after apply (the topic the same plan creates)."""
+    if change["after_unknown"].get(field) is True:  # a set: unknown as a whole
+        return True
+    after = change["after"].get(field) or []
+    unknown = change["after_unknown"].get(field) or [False] * len(after)
+    return len(after) > 0 and all(a or u for a, u in zip(after, unknown, strict=True))
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_every_alarm_of_staging_and_prod_notifies_an_encrypted_topic(scenario, tmp_path, env):
+    """The emulator cannot describe alarms back (so the scenario applies with alarms off, by an
+    override file in its copy of terraform/); the root as committed, as in AWS, plans them:
+    every alarm notifies on ALARM and OK, every function has its three, the topic has its own
+    key, and nothing else changes."""
     a = scenario.accounts
     committed = a.copy_without_overrides(tmp_path / "terraform")
     assert not list(committed.rglob("*_override.tf"))
     plan = tmp_path / "alarms.tfplan"
     a.terraform(
-        "prod: plan as committed (alarms on)",
-        "prod",
+        f"{env}: plan as committed (alarms on)",
+        env,
         "plan",
         "-lock=false",
         "-input=false",
@@ -197,22 +217,50 @@ def test_prod_alarms_notify_the_alarm_topic(scenario, tmp_path):
         terraform_dir=committed,
     )
     shown = a.terraform(
-        "prod: show alarms plan", "prod", "show", "-json", str(plan), terraform_dir=committed
+        f"{env}: show alarms plan", env, "show", "-json", str(plan), terraform_dir=committed
     )
-    document = json.loads(shown.output[shown.output.index("{") :])
-    alarms = [c for c in document["resource_changes"] if c["type"] == "aws_cloudwatch_metric_alarm"]
-    topic = f"arn:aws:sns:eu-west-1:{ACCOUNTS['prod']}:orders-prod-alarms"
-    assert len(alarms) == 4
+    changes = json.loads(shown.output[shown.output.index("{") :])["resource_changes"]
+    changed = [c for c in changes if c["change"]["actions"] != ["no-op"]]
+    assert {c["type"] for c in changed} <= ALARM_DELIVERY_TYPES, sorted(
+        c["address"] for c in changed if c["type"] not in ALARM_DELIVERY_TYPES
+    )
+
+    alarms = [c for c in changed if c["type"] in ALARM_TYPES]
+    # 3 functions x 3, the API's 2, 2 queues x 2, the table's 3 (itself, its index, system
+    # errors), the rule's 2, rejected orders, 2 consumers' batch failures, the composite
+    assert len(alarms) == 9 + 2 + 4 + 3 + 2 + 1 + 2 + 1
     for alarm in alarms:
-        assert alarm["change"]["actions"] == ["create"]
-        assert alarm["change"]["after"]["alarm_actions"] == [topic]
-        assert alarm["change"]["after"]["ok_actions"] == [topic]
-    others = [
-        c["address"]
-        for c in document["resource_changes"]
-        if c["change"]["actions"] != ["no-op"] and c["type"] != "aws_cloudwatch_metric_alarm"
-    ]
-    assert others == []
+        assert alarm["change"]["actions"] == ["create"], alarm["address"]
+        for field in ("alarm_actions", "ok_actions"):
+            assert _has_action(alarm["change"], field), f"{alarm['address']} has no {field}"
+
+    names = {c["change"]["after"]["alarm_name"] for c in alarms}
+    for function in ("orders-api", "order-processor", "notifier"):
+        for kind in ("error-rate", "throttles", "duration-p99"):
+            assert f"orders-{env}-{function}-{kind}" in names, f"{function} lacks its {kind} alarm"
+
+    [topic] = [c for c in changed if c["type"] == "aws_sns_topic"]
+    # encrypted with the key the same plan creates, not an AWS managed key
+    assert topic["change"]["after"].get("kms_master_key_id") is None
+    assert topic["change"]["after_unknown"]["kms_master_key_id"]
+    [created_key] = [c for c in changed if c["type"] == "aws_kms_key"]
+    assert created_key["change"]["after"]["enable_key_rotation"] is True
+
+    [composite] = [c for c in alarms if c["type"] == "aws_cloudwatch_composite_alarm"]
+    assert composite["change"]["after"]["alarm_name"] == f"orders-{env}-unhealthy"
+    assert f'ALARM("orders-{env}-api-5xx-rate")' in composite["change"]["after"]["alarm_rule"]
+    subscriptions = {
+        (c["change"]["after"]["protocol"], c["change"]["after"]["endpoint"]): c["change"]["after"]
+        for c in changed
+        if c["type"] == "aws_sns_topic_subscription"
+    }
+    if env == "staging":
+        assert set(subscriptions) == {("email", "platform-team@example.com")}
+    else:
+        email = subscriptions[("email", "oncall@example.com")]
+        assert email["filter_policy"] is None, "on-call's mailbox receives every alarm"
+        [pager] = [s for (protocol, _), s in subscriptions.items() if protocol == "https"]
+        assert json.loads(pager["filter_policy"]) == {"AlarmName": ["orders-prod-unhealthy"]}
 
 
 def test_credentials_for_the_wrong_account_fail_before_any_change(scenario):
@@ -317,6 +365,45 @@ def test_a_second_apply_is_refused_by_the_lock_and_succeeds_once_the_first_finis
     assert r["operator 2 apply"].returncode == 0, r["operator 2 apply"]
 
 
+# --- make seed ---------------------------------------------------------------------------------
+
+
+def test_make_seed_stocks_staging_for_its_profile_with_mailbox_simulator_customers(scenario):
+    """As staging's deploy role, into staging's account: stock for every load-test SKU that the
+    staging profile cannot exhaust (every order then runs the stock transaction to the end), a
+    mailbox-simulator address for every customer; seeding again writes the same items and
+    puts back the stock a run took."""
+    from tools.ops.seed import load_test_population, simulator_address, stock_plan
+
+    r = scenario.results
+    assert "as arn:aws:iam::222222222222:role/acme-platform-deploy-staging" in (
+        r["seed staging"].output
+    )
+    skus, customers = load_test_population()
+    plan = stock_plan("staging")
+    assert plan.units_per_sku >= plan.virtual_users * 3 >= 225_000 * 3
+    seeded = r["seeded items"]
+    assert {k: int(v["available"]["N"]) for k, v in seeded.items() if k.startswith("SKU#")} == {
+        f"SKU#{sku}": plan.units_per_sku for sku in skus
+    }
+    assert {k: v["email"]["S"] for k, v in seeded.items() if k.startswith("CUSTOMER#")} == {
+        f"CUSTOMER#{c}": simulator_address(c) for c in customers
+    }
+    assert all(
+        v["email"]["S"].endswith("@simulator.amazonses.com")
+        for k, v in seeded.items()
+        if k.startswith("CUSTOMER#")
+    )
+    assert r["seeded items again"] == seeded  # the 5 units left by "a run" are back to full
+
+
+def test_seeding_prod_is_refused_without_the_load_test_opt_in(scenario):
+    refused = scenario.results["seed prod without the opt-in"]
+    assert refused.returncode == 2, refused
+    assert "LOADTEST_ALLOW_PROD=yes" in refused.output
+    assert scenario.results["prod items after the refused seed"] == {}
+
+
 # --- deploy roles ------------------------------------------------------------------------------
 
 
@@ -352,10 +439,35 @@ def test_the_deploy_role_may_manage_every_resource_of_its_environment_by_name(sc
         allows += [(services, _iam_pattern(r)) for r in resources if r != "*"]
     uncovered = []
     for resource in managed_resources(scenario.accounts.state(env)):
-        arn = resource["values"].get("arn")
+        values = resource["values"]
+        arn = values.get("arn") or values.get("dashboard_arn")
         if not isinstance(arn, str):
             continue
         service = arn.split(":")[2]
         if not any(service in services and pattern.match(arn) for services, pattern in allows):
             uncovered.append(f"{resource['address']}: {arn}")
     assert uncovered == []
+
+
+# --- cost allocation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_resource_of_an_environment_carries_its_cost_allocation_tags(scenario, env):
+    """The provider's default tags reach every taggable resource the environment made: their
+    tags_all, as the provider read them back, carry service, environment, cost-center and
+    managed-by, with the environment's own name."""
+    taggable = 0
+    untagged = []
+    for resource in managed_resources(scenario.accounts.state(env)):
+        tags = resource["values"].get("tags_all")
+        if tags is None:  # a resource AWS cannot tag (a policy, a mapping, an alias...)
+            continue
+        taggable += 1
+        wrong = [key for key in COST_ALLOCATION_TAGS if not tags.get(key)]
+        if tags.get("environment") != env:
+            wrong.append(f"environment={tags.get('environment')!r}")
+        if wrong:
+            untagged.append(f"{resource['address']}: {', '.join(wrong)}")
+    assert taggable >= 15
+    assert untagged == []

@@ -33,6 +33,8 @@ from typing import Any
 
 from tests.support.emulator import free_port
 from tests.support.terraform import place_overrides
+from tools.iam import deployed, terraform_log
+from tools.iam.calls import ENV_DIR, session_log
 from tools.release.build import discover_services
 from tools.terraform.locks import held_lock, release
 
@@ -231,9 +233,11 @@ class Accounts:
         started = time.perf_counter()
         log = self.base / "logs" / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".log")
         log.parent.mkdir(parents=True, exist_ok=True)
-        debug = {}
-        if os.environ.get("ACCOUNTS_TF_LOG"):
-            debug = {"TF_LOG": os.environ["ACCOUNTS_TF_LOG"], "TF_LOG_PATH": f"{log}.tf"}
+        # Terraform's debug log names every AWS call it makes (tools/iam judges them against
+        # the deploy role); ACCOUNTS_TF_LOG=trace asks for more and keeps the log.
+        tf_log = Path(f"{log}.tf")
+        tf_log.unlink(missing_ok=True)
+        debug = {"TF_LOG": os.environ.get("ACCOUNTS_TF_LOG", "debug"), "TF_LOG_PATH": str(tf_log)}
         proc = subprocess.run(
             list(args),
             cwd=REPO_ROOT,
@@ -255,7 +259,48 @@ class Accounts:
             self.steps.append(step)
             self.timings[name] = step.seconds
         log.write_text(f"{step.name}: `{' '.join(step.args)}` -> {step.returncode}\n{step.output}")
+        self._record_terraform_calls(step, tf_log, extra_env or {})
         return step
+
+    def _record_terraform_calls(
+        self, step: Step, tf_log: Path, extra_env: Mapping[str, str]
+    ) -> None:
+        """The AWS calls Terraform made in an environment's step, as that environment's deploy
+        role (every key but the CI session's is the role's session), into the test session's
+        call log. Steps run with another role on purpose (the wrong-account checks) and the
+        bootstrap's (OrganizationAccountAccessRole) are not the deploy role's."""
+        # ENV= of plan/apply/destroy. Not promote's: it reads FROM's state with FROM's role
+        # and plans TO with TO's, in one log, and the log does not say which key is whose.
+        env = next((a[4:] for a in step.args if a.startswith("ENV=")), None)
+        if env is None and "-chdir=" in " ".join(step.args):
+            env = next((p for p in ACCOUNTS if f"/environments/{p}" in " ".join(step.args)), None)
+        call_log = session_log(f"terraform-{env}")
+        if (
+            call_log is None
+            or env not in ACCOUNTS
+            or "TF_VAR_deploy_role_arn" in extra_env
+            or not tf_log.exists()
+        ):
+            return
+        text = tf_log.read_text(errors="replace")
+        ci_key = terraform_log.masked(self.credentials.get("AWS_ACCESS_KEY_ID", ""))
+        role = deploy_role(env)
+        keys = {key: role for key in terraform_log.access_keys(text) if key != ci_key}
+        call_log.write(terraform_log.parse(text, keys, ACCOUNTS[env], f"terraform: {step.name}"))
+        if "ACCOUNTS_TF_LOG" not in os.environ:
+            tf_log.unlink()
+
+    def record_deploy_role(self, env: str) -> None:
+        """ENV's deploy role and the policies of its account's buckets as the bootstrap applied
+        them, for tools/iam to judge Terraform's calls against."""
+        directory = os.environ.get(ENV_DIR)
+        if directory:
+            snapshot = deployed.read_roles(
+                lambda service: self.client(service, ACCOUNTS[env]),
+                [deploy_role(env).rsplit("/", 1)[1]],
+                env,
+            )
+            deployed.write(snapshot, Path(directory) / "deployed")
 
     def _repair_lost_answer(self, step: Step) -> bool:
         """Undo what the failed step itself created but never heard back about.

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.iam import deployed
+from tools.iam.calls import ENV_DIR, session_log
+from tools.iam.record import cloudtrail_calls, drain_cloudtrail
 from tools.local.ministack import free_port
 from tools.local.stack import Stack
 from tools.ops.seed import seed
@@ -30,6 +33,28 @@ class LocalStack:
     stack: Stack
     outputs: dict[str, Any]
     api_url: str
+    recorded_until: float = 0.0
+
+    def record_calls(self) -> None:
+        """Move the functions' calls the emulator logged since the last time into the test
+        session's call log (tools/iam). The emulator's log goes with it: call this before the
+        emulator is stopped or replaced."""
+        log = session_log("e2e-local-stack")
+        if log is None:
+            return
+        events, self.recorded_until = drain_cloudtrail(
+            self.client("cloudtrail"), self.recorded_until
+        )
+        log.write(cloudtrail_calls(events, self.platform["function_names"].values()))
+
+    def record_policies(self) -> None:
+        """The functions' roles and resource policies as applied, for tools/iam to judge the
+        recorded calls against."""
+        directory = os.environ.get(ENV_DIR)
+        if directory:
+            names = self.platform["function_names"].values()
+            snapshot = deployed.read_functions(self.client, names, "local")
+            deployed.write(snapshot, Path(directory) / "deployed")
 
     @property
     def platform(self) -> dict[str, Any]:
@@ -86,17 +111,26 @@ class LocalStack:
 @contextmanager
 def running_local_stack(work_dir: Path) -> Iterator[LocalStack]:
     """Bring a stack up from nothing on a free port; stop its emulator afterwards."""
-    saved = {name: os.environ.get(name) for name in ("EMULATOR_PORT", "EMULATOR_STATE_DIR")}
+    saved = {
+        name: os.environ.get(name)
+        for name in ("EMULATOR_PORT", "EMULATOR_STATE_DIR", "EMULATOR_RECORD_CALLS")
+    }
+    os.environ["EMULATOR_RECORD_CALLS"] = "1"  # the functions' calls, for tools/iam
     stack = Stack(
         port=free_port(),
         work_dir=work_dir / "work",
         state_dir=work_dir / "emulator",
         say=lambda message: print(f"[local stack] {message}", flush=True),
     )
+    local: LocalStack | None = None
     try:
         outputs = stack.up(smoke=False)
-        yield LocalStack(stack, outputs, outputs["api_url"])
+        local = LocalStack(stack, outputs, outputs["api_url"], time.time())
+        local.record_policies()
+        yield local
     finally:
+        if local is not None:
+            local.record_calls()
         stack.stop_emulator()
         for name, value in saved.items():
             if value is None:

@@ -126,6 +126,48 @@ def functions_without_logs_or_tracing(blocks: Iterable[Block]) -> list[str]:
     return found
 
 
+ALARMED_MODULES = ("lambda", "queue-with-dlq", "dynamo-table", "event-rule", "http-api")
+
+
+def alarms_without_actions(blocks: Iterable[Block]) -> list[str]:
+    """Every alarm notifies someone on ALARM and on OK."""
+    return [
+        f"{b.address}: no {field}"
+        for b in blocks
+        if b.kind == "resource"
+        and b.labels[0] in ("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm")
+        for field in ("alarm_actions", "ok_actions")
+        if not b.body.get(field)
+    ]
+
+
+def topics_without_a_customer_managed_key(blocks: Iterable[Block]) -> list[str]:
+    """CloudWatch cannot publish to a topic encrypted with the AWS managed key alias/aws/sns."""
+    found = []
+    for block in blocks:
+        if block.kind != "resource" or block.labels[0] != "aws_sns_topic":
+            continue
+        key = expression(block.body.get("kms_master_key_id", ""))
+        if not key:
+            found.append(f"{block.address}: not encrypted")
+        elif key.startswith("alias/aws/"):
+            found.append(f"{block.address}: encrypted with the AWS managed key {key}")
+    return found
+
+
+def module_calls_without_alarms(blocks: Iterable[Block]) -> list[str]:
+    """A module with alarms is called with them wired (its actions), never left to defaults."""
+    return [
+        f"{b.address}: no alarms argument"
+        for b in blocks
+        if b.kind == "module"
+        and expression(b.body.get("source", ""))
+        .rstrip("/")
+        .endswith(tuple(f"modules/{m}" for m in ALARMED_MODULES))
+        and not b.body.get("alarms")
+    ]
+
+
 def module_layout_problems(module_dir: Path) -> list[str]:
     found = [
         f"{module_dir.name}: missing {f}"
@@ -162,4 +204,63 @@ def provider_version_problems(blocks: Iterable[Block], expected: str) -> list[st
                     )
     if not seen:
         found.append("no required_providers: the provider version is not stated")
+    return found
+
+
+COST_ALLOCATION_TAGS = ("service", "environment", "cost-center", "managed-by")
+_COST_TAG_KEY = re.compile(
+    r'(?:^|[{,\s])"?(' + "|".join(map(re.escape, COST_ALLOCATION_TAGS)) + r')"?\s*='
+)
+
+
+def _local_values(blocks: Iterable[Block]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for block in blocks:
+        if block.kind == "locals":
+            found.update(block.body)
+    return found
+
+
+def _resolved(value: Any, local_values: dict[str, Any]) -> Any:
+    """A literal, or the value of the `local.<name>` it names."""
+    match = re.fullmatch(r"local\.(\w+)", expression(value))
+    return local_values.get(match.group(1)) if match else value
+
+
+def roots_without_cost_allocation_tags(roots: Iterable[Path]) -> list[str]:
+    """Every environment root's AWS provider puts service, environment (the root's own name),
+    cost-center and managed-by on every resource through its default tags."""
+    found = []
+    for root in roots:
+        blocks = list(root_blocks(root))
+        local_values = _local_values(blocks)
+        providers = [b for b in blocks if b.kind == "provider" and b.labels == ("aws",)]
+        if not providers:
+            found.append(f"{root.name}: no aws provider")
+        for provider in providers:
+            default = (provider.body.get("default_tags") or [{}])[0].get("tags") or {}
+            tags = {k: _resolved(v, local_values) for k, v in default.items()}
+            for key in COST_ALLOCATION_TAGS:
+                if not tags.get(key):
+                    found.append(f"{provider.address}: no {key} in default_tags")
+            if tags.get("environment") not in (None, root.name):
+                found.append(f"{provider.address}: environment is {tags['environment']!r}")
+    return found
+
+
+def cost_allocation_tags_set_outside_providers(blocks: Iterable[Block]) -> list[str]:
+    """A resource's own tag wins over the provider's default tag of the same key: only the
+    providers' default_tags may set the cost-allocation tags."""
+    found = []
+    for block in blocks:
+        if block.kind == "provider":
+            continue
+        for key, value in block.body.items():
+            if "tags" not in key:
+                continue
+            texts = [f"{k} =" for k in value] if isinstance(value, dict) else list(_strings(value))
+            for text in texts:
+                match = _COST_TAG_KEY.search(text)
+                if match:
+                    found.append(f"{block.address}: sets the {match.group(1)} tag in {key}")
     return found

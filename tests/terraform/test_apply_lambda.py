@@ -131,7 +131,6 @@ def test_function_alias_role_logs_and_sqs_mapping(tmp_path, emulator_env):
             ),
             "ConsumeQueueOrders": (
                 {
-                    "sqs:ChangeMessageVisibility",
                     "sqs:DeleteMessage",
                     "sqs:GetQueueAttributes",
                     "sqs:ReceiveMessage",

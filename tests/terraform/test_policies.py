@@ -11,10 +11,18 @@ from pathlib import Path
 import pytest
 
 from tests.terraform import policy
-from tools.terraform.hcl import TERRAFORM_DIR, root_blocks, terraform_directories
+from tools.terraform.hcl import TERRAFORM_DIR, load_file, root_blocks, terraform_directories
 
 MODULES = sorted(p for p in (TERRAFORM_DIR / "modules").iterdir() if p.is_dir())
-EXPECTED_MODULES = {"lambda", "queue-with-dlq", "dynamo-table", "event-rule", "http-api"}
+EXPECTED_MODULES = {
+    "lambda",
+    "queue-with-dlq",
+    "dynamo-table",
+    "event-rule",
+    "http-api",
+    "alarm-topic",
+    "user-pool",
+}
 
 
 def _all_blocks():
@@ -64,6 +72,27 @@ resource "aws_iam_role_policy" "inline" {
 resource "aws_lambda_function" "fn" {
   function_name = "fn"
 }
+resource "aws_sns_topic" "alarms" {
+  kms_master_key_id = "alias/aws/sns"
+}
+resource "aws_cloudwatch_metric_alarm" "silent" {
+  alarm_name = "silent"
+}
+module "quiet_function" {
+  source = "../modules/lambda"
+}
+resource "aws_sqs_queue" "self_tagged" {
+  redrive_allow_policy = "{}"
+  tags                 = merge(var.tags, { environment = "dev" })
+}
+locals {
+  tags = { service = "other" }
+}
+provider "aws" {
+  default_tags {
+    tags = { service = "orders", environment = "prod" }
+  }
+}
 """
 
 
@@ -96,6 +125,19 @@ def test_modules_and_stack_hard_code_no_account_id_or_region():
 
 def test_every_queue_has_a_dead_letter_queue_with_max_receive_count():
     assert policy.queues_without_dead_letter(_all_blocks()) == []
+
+
+def test_every_alarm_notifies_on_alarm_and_ok():
+    assert policy.alarms_without_actions(_all_blocks()) == []
+
+
+def test_every_topic_is_encrypted_with_a_customer_managed_key():
+    assert policy.topics_without_a_customer_managed_key(_all_blocks()) == []
+
+
+def test_the_stack_wires_every_module_s_alarms():
+    stack = list(root_blocks(TERRAFORM_DIR / "stack"))
+    assert policy.module_calls_without_alarms(stack) == []
 
 
 def test_every_function_has_its_own_log_group_with_retention_and_tracing():
@@ -154,6 +196,28 @@ def test_provider_version_checker_tells_a_floor_from_a_pin(tmp_path, version, fl
     assert policy.provider_version_problems(root_blocks(tmp_path), "floor")
 
 
+ENVIRONMENT_ROOTS = sorted(p for p in (TERRAFORM_DIR / "environments").iterdir() if p.is_dir())
+
+
+def test_every_environment_tags_every_resource_for_cost_allocation_by_default_tags():
+    assert [r.name for r in ENVIRONMENT_ROOTS] == ["dev", "local", "prod", "staging"]
+    assert policy.roots_without_cost_allocation_tags(ENVIRONMENT_ROOTS) == []
+    assert policy.cost_allocation_tags_set_outside_providers(_all_blocks()) == []
+
+
+def test_every_bootstrap_account_carries_the_cost_allocation_tags():
+    """The bootstrap's provider merges managed-by into the account's tags (accounts/*.tfvars)."""
+    for account in sorted((TERRAFORM_DIR / "bootstrap" / "accounts").glob("*.tfvars")):
+        tags = load_file(account)["tags"]
+        assert {k: tags.get(k) for k in ("service", "environment", "cost-center")} == {
+            "service": "orders",
+            "environment": account.stem,
+            "cost-center": tags.get("cost-center") or "(missing)",
+        }, account.name
+    [provider] = [b for b in root_blocks(TERRAFORM_DIR / "bootstrap") if b.kind == "provider"]
+    assert 'managed-by = "terraform"' in provider.body["default_tags"][0]["tags"]
+
+
 def test_checkers_find_each_violation_in_a_bad_configuration(bad_blocks, tmp_path: Path):
     assert policy.variables_without_type_or_description(bad_blocks)
     wildcards = policy.wildcard_iam_actions(bad_blocks)
@@ -168,3 +232,23 @@ def test_checkers_find_each_violation_in_a_bad_configuration(bad_blocks, tmp_pat
     assert any("tracing_config" in m for m in missing)
     assert any("log group" in m for m in missing)
     assert policy.module_layout_problems(tmp_path)
+    silent = policy.alarms_without_actions(bad_blocks)
+    assert [s.split(": ", 1)[1] for s in silent] == [
+        "resource aws_cloudwatch_metric_alarm.silent: no alarm_actions",
+        "resource aws_cloudwatch_metric_alarm.silent: no ok_actions",
+    ]
+    assert "AWS managed key" in policy.topics_without_a_customer_managed_key(bad_blocks)[0]
+    [quiet] = policy.module_calls_without_alarms(bad_blocks)
+    assert quiet.endswith("module quiet_function: no alarms argument")
+    overriding = policy.cost_allocation_tags_set_outside_providers(bad_blocks)
+    assert len(overriding) == 2
+    assert overriding[0].endswith(
+        "resource aws_sqs_queue.self_tagged: sets the environment tag in tags"
+    )
+    assert overriding[1].endswith("locals : sets the service tag in tags")
+    missing = policy.roots_without_cost_allocation_tags([tmp_path])
+    assert [m.split(": ")[-1] for m in missing] == [
+        "no cost-center in default_tags",
+        "no managed-by in default_tags",
+        "environment is 'prod'",
+    ]

@@ -113,6 +113,10 @@ class RecordingPublisher:
 @dataclass
 class RecordingMailer:
     sent: list[tuple[str, NotificationMessage]] = field(default_factory=list)
+    turns: int = 0  # paced turns waited for
+
+    def wait_for_turn(self) -> None:
+        self.turns += 1
 
     def send(self, recipient: str, message: NotificationMessage) -> str:
         self.sent.append((recipient, message))

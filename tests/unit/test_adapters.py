@@ -7,15 +7,12 @@ from decimal import Decimal
 
 import boto3
 import pytest
-from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
 from orders_core.adapters.events import EventBridgePublisher
-from orders_core.adapters.mail import SesMailer
 from orders_core.adapters.queue import SqsOrderQueue
 from orders_core.domain import (
     Notification,
-    NotificationMessage,
     NotificationStatus,
     Order,
     OrderEventType,
@@ -27,7 +24,7 @@ from orders_core.domain import (
     reject,
     stock_to_reserve,
 )
-from orders_core.ports import InvalidCursor, MailRefused, ReservationResult, Unavailable
+from orders_core.ports import InvalidCursor, ReservationResult, Unavailable
 from tests.unit.conftest import REGION
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -122,24 +119,6 @@ def test_a_notification_is_claimed_once_and_only_a_claim_still_sending_is_releas
     table.release(claim)  # the mail went out: nothing to release
     assert table.notification_for(claim.order_id) == sent
     assert table.claim(claim) == sent
-
-
-def test_the_mailer_tells_a_refused_mail_from_one_that_may_have_left():
-    sesv2 = boto3.client("sesv2", region_name=REGION)
-    mailer = SesMailer("orders@example.com", sesv2)
-    message = NotificationMessage(subject="s", body="b")
-    with Stubber(sesv2) as stub:
-        stub.add_client_error("send_email", "TooManyRequestsException", http_status_code=429)
-        with pytest.raises(MailRefused):  # SES answered: nothing was sent, a retry may send
-            mailer.send("c@example.com", message)
-
-    def no_answer(**_):
-        raise ReadTimeoutError(endpoint_url="https://email.eu-west-1.amazonaws.com")
-
-    sesv2.send_email = no_answer
-    with pytest.raises(Unavailable) as unknown:  # SES may have sent it
-        mailer.send("c@example.com", message)
-    assert not isinstance(unknown.value, MailRefused)
 
 
 def test_a_customers_orders_come_newest_first_in_pages(platform):
@@ -296,3 +275,87 @@ def test_the_sdk_never_resends_a_mail_and_retries_everything_else(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     assert new_client("sesv2").meta.config.retries["total_max_attempts"] == 1
     assert new_client("dynamodb").meta.config.retries["total_max_attempts"] == 4
+
+
+# --- hot SKUs: a reservation that collided with another transaction is tried again ------------
+
+
+def _cancelled(stub: Stubber, *codes: str) -> None:
+    stub.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        service_message=f"Transaction cancelled, please refer cancellation reasons [{codes}]",
+        modeled_fields={"CancellationReasons": [{"Code": code} for code in codes]},
+    )
+
+
+class _Pauses:
+    def __init__(self) -> None:
+        self.taken: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.taken.append(seconds)
+
+
+def test_a_reservation_that_collided_on_a_hot_sku_is_tried_again_after_a_jittered_pause():
+    import random
+
+    from orders_core.adapters import table as table_module
+    from orders_core.adapters.table import OrdersTable
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    pauses = _Pauses()
+    table = OrdersTable("orders", dynamodb, sleep=pauses, jitter=random.Random(7))  # noqa: S311
+    pending = order(SKU_A=2)
+    with Stubber(dynamodb) as stub:
+        _cancelled(stub, "None", "TransactionConflict")
+        _cancelled(stub, "None", "TransactionConflict")
+        stub.add_response("transact_write_items", {})
+        outcome = table.confirm_reserving_stock(confirm(pending, T0), stock_to_reserve(pending))
+        stub.assert_no_pending_responses()
+    assert outcome.result is ReservationResult.RESERVED
+    # one pause before each retry, drawn below a ceiling that doubles
+    first, max_pause = table_module.RESERVATION_FIRST_PAUSE_S, table_module.RESERVATION_MAX_PAUSE_S
+    assert len(pauses.taken) == 2
+    for n, pause in enumerate(pauses.taken, start=1):
+        assert 0 <= pause <= min(max_pause, first * 2**n)
+    assert pauses.taken[0] != pauses.taken[1]
+
+
+def test_jitter_is_drawn_from_the_os_per_table_not_shared_or_fixed():
+    from orders_core.adapters.table import OrdersTable
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    one, two = OrdersTable("orders", dynamodb), OrdersTable("orders", dynamodb)
+    assert one._jitter is None  # nothing drawn before it is needed
+    assert [one.jitter.random() for _ in range(3)] != [two.jitter.random() for _ in range(3)]
+
+
+def test_a_reservation_still_colliding_after_its_attempts_is_left_to_the_queue_to_retry():
+    from orders_core.adapters import table as table_module
+    from orders_core.adapters.table import OrdersTable, TransientCancellation
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    pauses = _Pauses()
+    table = OrdersTable("orders", dynamodb, sleep=pauses)
+    pending = order(SKU_A=1)
+    with Stubber(dynamodb) as stub:
+        for _ in range(table_module.RESERVATION_ATTEMPTS):
+            _cancelled(stub, "None", "TransactionConflict")
+        with pytest.raises(TransientCancellation, match="TransactionConflict") as raised:
+            table.confirm_reserving_stock(confirm(pending, T0), stock_to_reserve(pending))
+        stub.assert_no_pending_responses()
+    assert isinstance(raised.value, Unavailable)  # the record fails; SQS delivers it again
+    assert len(pauses.taken) == table_module.RESERVATION_ATTEMPTS - 1
+
+
+def test_a_real_shortage_is_not_retried(platform):
+    pauses = _Pauses()
+    platform.table.sleep = pauses
+    platform.stock({"SKU-A": 1})
+    pending = order(SKU_A=2)
+    outcome = platform.table.confirm_reserving_stock(
+        confirm(pending, T0), stock_to_reserve(pending)
+    )
+    assert outcome.result is ReservationResult.OUT_OF_STOCK
+    assert pauses.taken == []

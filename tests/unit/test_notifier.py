@@ -92,7 +92,9 @@ def test_a_record_that_is_not_an_order_event_fails_alone(platform, processed):
     assert ses_sent() == 2
 
 
-def test_a_mail_that_ses_refuses_is_retried_not_lost(platform, processed, monkeypatch):
+def test_a_mail_ses_refuses_for_our_unverified_sender_is_retried_not_lost(
+    platform, processed, monkeypatch
+):
     monkeypatch.setenv("NOTIFICATION_SENDER", "unverified@example.com")
     wiring.install(None)  # a new execution environment, with the new setting
     response = deliver(platform)
@@ -130,3 +132,138 @@ def test_an_attempt_killed_after_ses_took_the_mail_is_not_mailed_again(
     [error] = [line for line in log_lines() if line["level"] == "ERROR"]
     assert error["order_id"] == processed[0]
     assert "not sent again" in error["message"]
+
+
+# --- SES's answers through the handler: a refused address, throttling, the pace ----------------
+
+
+def ses_answering(platform, *answers: tuple[str, str] | str, per_second: float | None = None):
+    """Install an SES client that gives `answers` in turn: a message id, or (code, message) of
+    an error; returns the Stubber and the fake clock the mailer sleeps on."""
+    from botocore.stub import Stubber
+
+    from orders_core.adapters.mail import SesMailer
+    from tests.unit.conftest import SENDER
+    from tests.unit.test_mail import FakeClock
+
+    sesv2 = boto3.client("sesv2", region_name=REGION)
+    stub = Stubber(sesv2)
+    for answer in answers:
+        if isinstance(answer, str):
+            stub.add_response("send_email", {"MessageId": answer})
+        else:
+            stub.add_client_error(
+                "send_email", service_error_code=answer[0], service_message=answer[1]
+            )
+    clock = FakeClock()
+    wiring.current().mailer = SesMailer(SENDER, sesv2, per_second, clock=clock, sleep=clock.sleep)
+    stub.activate()
+    return stub, clock
+
+
+def record_of(platform, order_id: str) -> dict:
+    [record] = [r for r in platform.notifications_event()["Records"] if order_id in r["body"]]
+    return record
+
+
+def test_an_address_ses_refuses_is_recorded_rejected_and_never_tried_again(platform, processed):
+    from tests.support.events import LambdaContext
+
+    record = record_of(platform, processed[0])
+    refusal = (
+        "MessageRejected",
+        "Email address is not verified. The following identities failed the check in region "
+        "EU-WEST-1: one@example.com",
+    )
+    stub, _ = ses_answering(platform, refusal)
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    stub.assert_no_pending_responses()
+    notification = platform.table.notification_for(processed[0])
+    assert (notification.status, notification.recipient) == (
+        NotificationStatus.REJECTED,
+        "one@example.com",
+    )
+    assert "not verified" in notification.reason
+    # delivered again (SQS at least once): the recorded answer stands, SES is not asked again
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    stub.deactivate()
+
+
+def test_ses_throttling_fails_the_record_for_the_queue_to_retry_then_it_is_sent_once(
+    platform, processed
+):
+    from tests.support.events import LambdaContext
+
+    record = record_of(platform, processed[0])
+    throttled = ("TooManyRequestsException", "Maximum sending rate exceeded.")
+    stub, clock = ses_answering(platform, *[throttled] * 4, "m-later")
+    failed = notify({"Records": [record]}, LambdaContext())["batchItemFailures"]
+    assert [f["itemIdentifier"] for f in failed] == [record["messageId"]]
+    assert platform.table.notification_for(processed[0]) is None  # nothing recorded as done
+    assert len(clock.slept) == 3  # a pause between attempts inside the invocation
+    # the queue delivers it again once SES takes it: sent, recorded, once
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    stub.assert_no_pending_responses()
+    assert platform.table.notification_for(processed[0]).message_id == "m-later"
+    stub.deactivate()
+
+
+def test_a_send_throttled_then_taken_in_one_invocation_is_recorded_sent_and_mailed_once(
+    platform, processed
+):
+    record = record_of(platform, processed[0])
+    throttled = ("TooManyRequestsException", "Maximum sending rate exceeded.")
+    stub, _ = ses_answering(platform, throttled, throttled, "m-third")
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    stub.assert_no_pending_responses()  # three requests, one mail: SES took only the third
+    notification = platform.table.notification_for(processed[0])
+    assert (notification.status, notification.message_id) == (NotificationStatus.SENT, "m-third")
+    # delivered again: the completed claim stands and SES is not asked (the stub has no answer)
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    stub.deactivate()
+
+
+def test_a_lost_answer_after_a_throttle_is_recorded_uncertain_and_never_resent(
+    platform, processed, log_lines
+):
+    from botocore.exceptions import ReadTimeoutError
+
+    from tests.unit.conftest import SENDER
+    from tests.unit.test_mail import ENDPOINT, THROTTLED, FakeClock, ScriptedSes
+
+    record = record_of(platform, processed[0])
+    ses = ScriptedSes(THROTTLED, ReadTimeoutError(endpoint_url=ENDPOINT), "m-second-mail")
+    clock = FakeClock()
+    wiring.current().mailer = SesMailer(SENDER, ses, clock=clock, sleep=clock.sleep)
+    failed = notify({"Records": [record]}, LambdaContext())["batchItemFailures"]
+    assert [f["itemIdentifier"] for f in failed] == [record["messageId"]]
+    claim = platform.table.notification_for(processed[0])
+    assert claim.status is NotificationStatus.SENDING  # SES may have the mail: claim kept
+
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    assert len(ses.calls) == 2  # the redelivery did not mail again
+    notification = platform.table.notification_for(processed[0])
+    assert notification.status is NotificationStatus.UNCERTAIN
+    [error] = [line for line in log_lines() if "not sent again" in line["message"]]
+    assert (error["level"], error["order_id"]) == ("ERROR", processed[0])
+
+
+def test_a_batch_is_sent_at_the_environments_share_and_what_does_not_fit_is_left_for_later(
+    platform, processed
+):
+    from tests.support.events import LambdaContext
+
+    event = platform.notifications_event()
+    stub, clock = ses_answering(platform, "m-1", per_second=0.5)
+    started = clock.now
+    response = notify(event, LambdaContext(remaining_ms=5_000))
+    stub.assert_no_pending_responses()  # one send: the second was due after the time left
+    assert len(response["batchItemFailures"]) == 1
+    assert clock.now - started == pytest.approx(2.0)
+    stub.deactivate()
+
+
+def test_the_notifier_is_paced_at_the_share_its_environment_variable_gives(monkeypatch):
+    monkeypatch.setenv("MAIL_SENDS_PER_SECOND", "0.5")
+    wiring.install(None)
+    assert wiring.current().mailer.pacer.interval == 2.0

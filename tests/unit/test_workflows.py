@@ -16,7 +16,7 @@ from orders_core.domain import (
     event_for,
     new_order,
 )
-from orders_core.ports import MailRefused, Unavailable
+from orders_core.ports import MailNotSent, RecipientRejected, Unavailable
 from orders_core.workflows import Outcome, notify_customer, place_order, process_order
 from tests.unit.fakes import (
     InMemoryCustomers,
@@ -184,23 +184,57 @@ def test_an_attempt_that_died_while_mailing_is_never_mailed_again_and_recorded_u
     assert len(mailer.sent) == int(after_sending)  # at most once, whichever side it died on
 
 
-def test_a_mail_the_service_refused_is_released_and_sent_on_the_retry():
+def test_a_worker_that_dies_in_its_paced_wait_leaves_no_claim_and_the_retry_mails_once():
+    class DyingWhileWaiting(RecordingMailer):
+        def wait_for_turn(self):
+            super().wait_for_turn()
+            if self.turns == 1:
+                raise WorkerDied
+
+    customers = InMemoryCustomers({"c-9": "c9@example.com"})
+    mailer, log = DyingWhileWaiting(), InMemoryNotifications()
+    event = event_for(confirm(accepted(), T0))
+    with pytest.raises(WorkerDied):
+        notify_customer(event, customers, mailer, log, clock)
+    assert log.notification_for(event.order_id) is None  # nothing claimed while it waited
+    assert notify_customer(event, customers, mailer, log, clock).status is NotificationStatus.SENT
+    assert len(mailer.sent) == 1
+
+
+def test_a_mail_the_service_did_not_take_is_released_and_sent_on_the_retry():
     class RefusingOnce(RecordingMailer):
         refused = False
 
         def send(self, recipient, message):
             if not self.refused:
                 self.refused = True
-                raise MailRefused("throttled")
+                raise MailNotSent("throttled")
             return super().send(recipient, message)
 
     customers = InMemoryCustomers({"c-9": "c9@example.com"})
     mailer, log = RefusingOnce(), InMemoryNotifications()
     event = event_for(confirm(accepted(), T0))
-    with pytest.raises(MailRefused):
+    with pytest.raises(MailNotSent):
         notify_customer(event, customers, mailer, log, clock)
     assert log.notification_for(event.order_id) is None  # nothing was sent: no claim is left
     assert notify_customer(event, customers, mailer, log, clock).status is NotificationStatus.SENT
+    assert len(mailer.sent) == 1
+
+
+def test_a_refused_recipient_completes_its_claim_as_rejected_and_is_never_mailed_again():
+    class Refusing(RecordingMailer):
+        def send(self, recipient, message):
+            self.sent.append((recipient, message))
+            raise RecipientRejected("MessageRejected: Email address is not verified")
+
+    customers = InMemoryCustomers({"c-9": "c9@example.com"})
+    mailer, log = Refusing(), InMemoryNotifications()
+    event = event_for(confirm(accepted(), T0))
+    rejected = notify_customer(event, customers, mailer, log, clock)
+    assert (rejected.status, rejected.recipient) == (NotificationStatus.REJECTED, "c9@example.com")
+    assert "not verified" in rejected.reason
+    assert log.notification_for(event.order_id) == rejected  # the claim is no longer SENDING
+    assert notify_customer(event, customers, mailer, log, clock) == rejected  # redelivered
     assert len(mailer.sent) == 1
 
 

@@ -9,7 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +91,26 @@ def _chart_venv() -> Path | None:
 
 def render_charts(series: Mapping[str, Any], run_dir: Path) -> list[Path]:
     (run_dir / "series.json").write_text(json.dumps(series))
+    return _chart_script([str(run_dir / "series.json"), str(run_dir)], run_dir)
+
+
+def render_overlay(runs: Sequence[Mapping[str, Any]], out_dir: Path) -> list[Path]:
+    """The runs' series on shared axes (make loadtest-compare)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for index, series in enumerate(runs):
+        path = out_dir / f"series-{index}.json"
+        path.write_text(json.dumps(series))
+        files.append(str(path))
+    return _chart_script(["--overlay", *files, str(out_dir)], out_dir)
+
+
+def _chart_script(args: Sequence[str], out_dir: Path) -> list[Path]:
     python = chart_python()
     if python is None:
         return []
     proc = subprocess.run(
-        [str(python), str(CHART_SCRIPT), str(run_dir / "series.json"), str(run_dir)],
+        [str(python), str(CHART_SCRIPT), *args],
         capture_output=True,
         text=True,
         check=False,
@@ -104,4 +119,4 @@ def render_charts(series: Mapping[str, Any], run_dir: Path) -> list[Path]:
     if proc.returncode != 0:
         log(f"chart rendering failed: {proc.stderr.strip()[-500:]}")
         return []
-    return [run_dir / name for name in proc.stdout.split()]
+    return [out_dir / name for name in proc.stdout.split()]

@@ -11,13 +11,16 @@ import os
 import random
 import shlex
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tools.loadtest import coldstarts
 from tools.loadtest.charts import render_charts, series_of
+from tools.loadtest.coldstarts import ColdStarts
 from tools.loadtest.common import LOADTEST_DIR, RUNS_DIR, LoadtestError, log
 from tools.loadtest.fault_audit import AuditInputs, Baseline, audit
 from tools.loadtest.faults import FaultInjector, FaultPlan
@@ -279,6 +282,7 @@ def _main(args: argparse.Namespace, target: Target | None) -> int:
                 set(read_orders(logs)[0]),
             )
             fault_audit = audit(inputs, args.fault_wait)
+    cold_starts = _cold_starts(target, report)
 
     outcome = RunOutcome(
         report=report,
@@ -297,6 +301,7 @@ def _main(args: argparse.Namespace, target: Target | None) -> int:
         exit_code=verdict(threshold_result, saturation, reconciliation, fault_audit),
         faults=fault_log,
         fault_audit=fault_audit,
+        cold_starts=cold_starts,
     )
     series = {**series_of(report), "title": f"{args.env} {started}"}
     charts = [] if args.no_charts else render_charts(series, run_dir)
@@ -372,6 +377,24 @@ def status_reader(target: Target) -> FallbackReader:
             log(f"cannot read table {target.table_name} ({error}); reading through the API")
     readers.append(HttpStatusReader(target.url))
     return FallbackReader(readers)
+
+
+def _cold_starts(target: Target, report: Mapping[str, Any]) -> ColdStarts | None:
+    """The functions' cold starts from the run's first request until now (its last orders
+    processed and notified, when the reconciliation waited for them); None when the target
+    names no functions or they cannot be read."""
+    first = report.get("aggregate", {}).get("firstMetricAt")
+    if not (target.aws and target.functions and first):
+        return None
+    try:
+        found = coldstarts.count(
+            target.aws, target.functions, float(first), time.time() * 1000, target.emulated
+        )
+    except Exception as error:  # no permission, no such log group...: the run stands
+        log(f"cold starts not counted: {error}")
+        return None
+    log(f"cold starts: {found.line()}")
+    return found
 
 
 def _dlq_reader(target: Target) -> DlqReader | None:

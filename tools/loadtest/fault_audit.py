@@ -7,9 +7,10 @@
   its client never heard of, and it is processed all the same). More taken than confirmed is
   an order's units taken twice; fewer, a confirmed order that took nothing.
 - **Mail, each notified order mailed exactly once.** Every final order has its notification
-  recorded (SENT, SKIPPED_NO_ADDRESS, or UNCERTAIN after an attempt died mid-send) or its event
-  in the notifications DLQ. SES (the emulator's record of the mail it took) holds exactly one
-  mail for each SENT, none for a SKIPPED, at most one for an UNCERTAIN: no order twice.
+  recorded (SENT, SKIPPED_NO_ADDRESS, REJECTED for an address SES refused, or UNCERTAIN after
+  an attempt died mid-send) or its event in the notifications DLQ. SES (the emulator's record
+  of the mail it took) holds exactly one mail for each SENT, none for a SKIPPED or a REJECTED,
+  at most one for an UNCERTAIN: no order twice.
 - **Poison**: every poison message ends in the orders DLQ, and no order with its id is stored.
 - **Unstocked orders** end REJECTED, their SKU named as not stocked.
 
@@ -113,7 +114,7 @@ class FaultAudit:
     uncertain_mailed: int = 0  # UNCERTAIN notifications whose mail SES did take
     mailed_twice: list[str] = field(default_factory=list)
     sent_not_mailed: list[str] = field(default_factory=list)
-    skipped_but_mailed: list[str] = field(default_factory=list)
+    not_sent_but_mailed: list[str] = field(default_factory=list)  # SKIPPED or REJECTED
     notification_missing: list[str] = field(default_factory=list)
     poison: int = 0
     poison_in_dlq: int = 0
@@ -133,7 +134,7 @@ class FaultAudit:
             or self.not_taken
             or self.mailed_twice
             or self.sent_not_mailed
-            or self.skipped_but_mailed
+            or self.not_sent_but_mailed
             or self.notification_missing
             or self.poison_stored
             or self.poison_not_in_dlq
@@ -161,7 +162,7 @@ class FaultAudit:
             "not taken": [f"{sku} -{n}" for sku, n in self.not_taken.items()],
             "mailed twice": self.mailed_twice,
             "SENT, never mailed": self.sent_not_mailed,
-            "SKIPPED, yet mailed": self.skipped_but_mailed,
+            "SKIPPED or REJECTED, yet mailed": self.not_sent_but_mailed,
             "notification missing": self.notification_missing,
             "poison stored": self.poison_stored,
             "poison not in the DLQ": self.poison_not_in_dlq,
@@ -229,8 +230,10 @@ def _audit(result: FaultAudit, inputs: AuditInputs, wait_s: float) -> None:
     settled_notification = {
         NotificationStatus.SENT,
         NotificationStatus.SKIPPED_NO_ADDRESS,
+        NotificationStatus.REJECTED,
         NotificationStatus.UNCERTAIN,
     }
+    not_sent = {NotificationStatus.SKIPPED_NO_ADDRESS, NotificationStatus.REJECTED}
     poison_ids = [p["order_id"] for p in faults.poison]
     notifications: dict[str, Any] = {}
     in_dlq: Mapping[str, set[str]] = {}
@@ -294,8 +297,8 @@ def _audit(result: FaultAudit, inputs: AuditInputs, wait_s: float) -> None:
             result.mailed_twice.append(order_id)
         if status is NotificationStatus.SENT and mailed != 1:
             result.sent_not_mailed.append(order_id)
-        elif status is NotificationStatus.SKIPPED_NO_ADDRESS and mailed:
-            result.skipped_but_mailed.append(order_id)
+        elif status in not_sent and mailed:
+            result.not_sent_but_mailed.append(order_id)
         elif status is NotificationStatus.UNCERTAIN:
             result.uncertain_mailed += mailed
         if status in settled_notification:

@@ -231,6 +231,7 @@ class FaultInjector:
             raise LoadtestError("faults are injected into the local stack only (ENV=local)")
         self.plan = plan
         self.emulator = target.emulator
+        self.functions = target.functions
         self.api_url = target.url
         self.sqs = target.aws("sqs")
         self.table = OrdersTable(target.table_name, target.aws("dynamodb"))
@@ -286,7 +287,7 @@ class FaultInjector:
         for at, service in self.schedule:
             if self._stop.wait(max(0.0, at - (time.monotonic() - self._started))):
                 return
-            function = self.emulator.function_names.get(service)
+            function = self.functions.get(service)
             if function is None:
                 why = "the stack has no such function"
                 self._record("crash", {"service": service, "killed": False, "why": why})

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.loadtest.coldstarts import ColdStarts
 from tools.loadtest.fault_audit import FaultAudit
 from tools.loadtest.faults import FaultLog
 from tools.loadtest.install import ARTILLERY_VERSION
@@ -93,6 +94,7 @@ class RunOutcome:
     exit_code: int
     faults: FaultLog | None = None  # what was injected (--faults)
     fault_audit: FaultAudit | None = None  # what the system made of it
+    cold_starts: ColdStarts | None = None  # the functions' cold starts during the run
 
     def whole_run_rps(self) -> tuple[float, float]:
         """(answered, sent) req/s averaged over the whole run, ramps included."""
@@ -128,6 +130,7 @@ class RunOutcome:
                 "audit": None if self.fault_audit is None else asdict(self.fault_audit),
                 "api_5xx": self.api_5xx(),
             },
+            "cold_starts": None if self.cold_starts is None else asdict(self.cold_starts),
         }
 
     def api_5xx(self) -> int:
@@ -179,6 +182,8 @@ class RunOutcome:
             checked = self.fault_audit
             held = "NO" if not checked.ok else "not verified" if checked.unverified else "yes"
             out.append(f"faults held: {held} (read in {checked.seconds:g} s)")
+        if self.cold_starts is not None:
+            out.append(f"cold starts: {self.cold_starts.line()}")
         return out
 
 
@@ -287,6 +292,8 @@ def render_summary(outcome: RunOutcome, charts: Sequence[Path]) -> str:
             dlqs = ", ".join(f"{k}: {v}" for k, v in sorted(rec.dlq_orders.items()))
             parts.append(f"<p>Orders of this run in dead-letter queues: {html.escape(dlqs)}</p>")
     parts += _faults_html(outcome)
+    if outcome.cold_starts is not None:
+        parts.append(f"<p>Cold starts: {html.escape(outcome.cold_starts.line())}.</p>")
     totals: dict[str, Any] = {
         "duration of metrics (s)": round(span, 1),
         "requests": counters.get("http.requests", 0),

@@ -22,11 +22,10 @@ ClientFactory = Callable[[str], Any]
 @dataclass(frozen=True)
 class LocalEmulator:
     """What only a local stack offers a load test: the emulator process whose function workers
-    it may kill, its own endpoints (sent mail), the functions and the orders queue."""
+    it may kill, its own endpoints (sent mail) and the orders queue."""
 
     endpoint: str
     pid: int
-    function_names: dict[str, str]  # service -> function name
     orders_queue_url: str
 
 
@@ -39,7 +38,9 @@ class Target:
     dlq_urls: dict[str, str] = field(default_factory=dict)
     table_name: str | None = None
     aws: ClientFactory | None = None
-    emulator: LocalEmulator | None = None
+    functions: dict[str, str] = field(default_factory=dict)  # service -> function name
+    emulated: bool = False  # the local emulator: metrics from logs are not made
+    emulator: LocalEmulator | None = None  # the local stack's emulator, when it is running
 
 
 def _dlqs(outputs: Mapping[str, Any]) -> dict[str, str]:
@@ -81,14 +82,15 @@ def local_target(stack: Any = None) -> Target:
     state = ministack.status()
     emulator = None
     if state.pid and state.port == stack.port and platform.get("orders_queue_url"):
-        emulator = LocalEmulator(
-            stack.endpoint,
-            state.pid,
-            dict(platform.get("function_names") or {}),
-            platform["orders_queue_url"],
-        )
+        emulator = LocalEmulator(stack.endpoint, state.pid, platform["orders_queue_url"])
     return Target(
-        stack.api_url(outputs), _dlqs(outputs), platform.get("table_name"), make_client, emulator
+        stack.api_url(outputs),
+        _dlqs(outputs),
+        platform.get("table_name"),
+        make_client,
+        dict(platform.get("function_names") or {}),
+        emulated=True,
+        emulator=emulator,
     )
 
 
@@ -110,7 +112,13 @@ def terraform_target(env: str) -> Target:
     def make_client(service: str) -> Any:
         return aws_client(service, **({"region_name": region} if region else {}))
 
-    return Target(outputs["api_endpoint"], _dlqs(outputs), platform.get("table_name"), make_client)
+    return Target(
+        outputs["api_endpoint"],
+        _dlqs(outputs),
+        platform.get("table_name"),
+        make_client,
+        dict(platform.get("function_names") or {}),
+    )
 
 
 def aws_client(service: str, **options: Any) -> Any:

@@ -15,6 +15,8 @@ Environment:
     EMULATOR_START_TIMEOUT  seconds to wait for health (default 60)
     EMULATOR_PERSIST        1 = keep emulator state across restarts in .local/emulator/state
     EMULATOR_STATE_DIR      instead of .local/emulator (tests use their own)
+    EMULATOR_RECORD_CALLS   1 = keep every request in the emulator's CloudTrail log
+                            (LookupEvents; the tests judge the functions' calls with it)
 
 Other tools and tests import it: ``ensure_running() -> endpoint``, ``stop()``,
 ``status()``, ``endpoint()``, ``aws_env()``.
@@ -380,6 +382,8 @@ def _server_env(port_: int) -> dict[str, str]:
         "AWS_CONFIG_FILE": str(state_dir() / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(state_dir() / "no-aws-credentials"),
     }
+    if os.environ.get("EMULATOR_RECORD_CALLS") == "1":
+        env.update({"CLOUDTRAIL_RECORDING": "1", "CLOUDTRAIL_MAX_EVENTS": "200000"})
     if os.environ.get("EMULATOR_PERSIST") == "1":
         env.update({"PERSIST_STATE": "1", "S3_PERSIST": "1"})
     else:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -50,6 +51,18 @@ _TRANSIENT_CANCELLATIONS = {
     "ThrottlingError",
     "ProvisionedThroughputExceeded",
 }
+# A reservation cancelled for a transient reason (another transaction on the same stock item,
+# throttling) is tried again this many times in all, after a pause drawn at random from
+# [0, min(cap, first * 2^n)] ("full jitter"): orders that collided on a hot SKU spread out
+# instead of colliding again in step.
+RESERVATION_ATTEMPTS = 4
+RESERVATION_FIRST_PAUSE_S = 0.025
+RESERVATION_MAX_PAUSE_S = 0.4
+
+
+class TransientCancellation(Unavailable):
+    """A transaction DynamoDB cancelled for a reason that passes: a conflict with another
+    transaction on one of its items, or throttling."""
 
 
 def order_key(order_id: str) -> dict[str, Any]:
@@ -162,6 +175,8 @@ def _notification_item(notification: Notification) -> dict[str, Any]:
         item["recipient"] = {"S": notification.recipient}
     if notification.message_id:
         item["message_id"] = {"S": notification.message_id}
+    if notification.reason:
+        item["reason"] = {"S": notification.reason}
     return item
 
 
@@ -196,9 +211,25 @@ class OrdersTable:
 
     Implements OrderRepository, CustomerDirectory and NotificationLog."""
 
-    def __init__(self, table_name: str, dynamodb: Any) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        dynamodb: Any,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: random.Random | None = None,
+    ) -> None:
         self.table_name = table_name
         self.dynamodb = dynamodb
+        self.sleep = sleep
+        self._jitter = jitter
+
+    @property
+    def jitter(self) -> random.Random:
+        # Seeded from the OS when first needed, in an invocation: never at import, so SnapStart
+        # copies restored from one snapshot do not draw the same pauses.
+        if self._jitter is None:
+            self._jitter = random.Random()  # noqa: S311 - spreads retries, not a secret
+        return self._jitter
 
     # --- orders -----------------------------------------------------------------------------
 
@@ -305,13 +336,23 @@ class OrdersTable:
             }
             for sku in skus
         ]
-        try:
-            self.dynamodb.transact_write_items(TransactItems=actions)
-        except ClientError as error:
-            if _error_code(error) != "TransactionCanceledException":
-                raise
-            return self._why_cancelled(error, confirmed.order_id, skus, reserve)
-        return ReservationOutcome(ReservationResult.RESERVED)
+        attempt = 1
+        while True:
+            try:
+                self.dynamodb.transact_write_items(TransactItems=actions)
+                return ReservationOutcome(ReservationResult.RESERVED)
+            except ClientError as error:
+                if _error_code(error) != "TransactionCanceledException":
+                    raise
+                cancelled = error
+            try:
+                return self._why_cancelled(cancelled, confirmed.order_id, skus, reserve)
+            except TransientCancellation:
+                if attempt == RESERVATION_ATTEMPTS:
+                    raise
+            ceiling = min(RESERVATION_MAX_PAUSE_S, RESERVATION_FIRST_PAUSE_S * 2**attempt)
+            self.sleep(self.jitter.uniform(0, ceiling))
+            attempt += 1
 
     def _why_cancelled(
         self, error: ClientError, order_id: str, skus: list[str], reserve: Mapping[str, int]
@@ -319,7 +360,10 @@ class OrdersTable:
         reasons = error.response.get("CancellationReasons") or []
         codes = [reason.get("Code", "None") for reason in reasons]
         if any(code in _TRANSIENT_CANCELLATIONS for code in codes):
-            raise Unavailable(f"stock reservation for order {order_id} cancelled: {codes}")
+            raise TransientCancellation(
+                f"stock reservation for order {order_id} cancelled {RESERVATION_ATTEMPTS} times "
+                f"in a row: {codes}"
+            )
         if len(reasons) != len(skus) + 1:
             # No per-action reasons: find out from the current state which condition failed.
             order = self.get_order(order_id)
@@ -433,6 +477,7 @@ class OrdersTable:
                 "subject": item["subject"]["S"],
                 "recipient": item.get("recipient", {}).get("S"),
                 "message_id": item.get("message_id", {}).get("S"),
+                "reason": item.get("reason", {}).get("S"),
                 "recorded_at": item["recorded_at"]["S"],
             }
         )

@@ -240,11 +240,13 @@ class OrderEvent(Model):
 
 class NotificationStatus(StrEnum):
     """Where the customer's mail about an order stands. It is sent at most once: the record
-    is claimed (SENDING) before the mail goes to SES and completed (SENT) after it."""
+    is claimed (SENDING) before the mail goes to SES and completed (SENT, or REJECTED when SES
+    refused the address) after it."""
 
     SENDING = "SENDING"  # claimed; its attempt is sending, or died while it sent
     SENT = "SENT"
     SKIPPED_NO_ADDRESS = "SKIPPED_NO_ADDRESS"
+    REJECTED = "REJECTED"  # the mail provider refused the address: final, not retried
     # An attempt died between its claim and SES's answer: the mail left once or not at all.
     # It is not sent again; an operator can tell from SES's sending records.
     UNCERTAIN = "UNCERTAIN"
@@ -268,4 +270,5 @@ class Notification(Model):
     recipient: str | None = None
     subject: str
     message_id: str | None = None
+    reason: str | None = None  # why it was not sent, when the provider said
     recorded_at: AwareDatetime

@@ -16,4 +16,10 @@ trusted_principal_arns = ["arn:aws:iam::999999999999:role/acme-platform-ci"]
 artifact_reader_account_ids  = ["222222222222"]
 promotion_source_account_ids = []
 
-tags = { "platform:account" = "dev" }
+# Cost-allocation tags, as the environments' providers set them (cost-center: your code).
+tags = {
+  "platform:account" = "dev"
+  service            = "orders"
+  environment        = "dev"
+  cost-center        = "platform-engineering"
+}

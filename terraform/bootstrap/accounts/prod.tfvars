@@ -16,4 +16,10 @@ trusted_principal_arns = ["arn:aws:iam::999999999999:role/acme-platform-ci"]
 artifact_reader_account_ids  = []
 promotion_source_account_ids = ["222222222222"]
 
-tags = { "platform:account" = "prod" }
+# Cost-allocation tags, as the environments' providers set them (cost-center: your code).
+tags = {
+  "platform:account" = "prod"
+  service            = "orders"
+  environment        = "prod"
+  cost-center        = "platform-engineering"
+}

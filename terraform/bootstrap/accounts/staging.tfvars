@@ -16,4 +16,10 @@ trusted_principal_arns = ["arn:aws:iam::999999999999:role/acme-platform-ci"]
 artifact_reader_account_ids  = ["333333333333"]
 promotion_source_account_ids = ["111111111111"]
 
-tags = { "platform:account" = "staging" }
+# Cost-allocation tags, as the environments' providers set them (cost-center: your code).
+tags = {
+  "platform:account" = "staging"
+  service            = "orders"
+  environment        = "staging"
+  cost-center        = "platform-engineering"
+}

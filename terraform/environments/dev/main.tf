@@ -28,6 +28,8 @@ locals {
   environment = "dev"
   account_id  = "111111111111"
   region      = "eu-west-1"
+  # The cost centre the environment's spend is charged to: your organisation's code.
+  cost_center = "platform-engineering"
   # Pinned by `make publish` (dev) or `make promote` (staging, prod): the exact bytes to run.
   release = jsondecode(file("${path.module}/release.json"))
 }
@@ -41,10 +43,15 @@ provider "aws" {
     session_name = "platform-${local.environment}"
   }
 
+  # Cost-allocation tags on every resource (activate them in the Billing console to see costs
+  # by them); platform:environment is what the deploy role's tag conditions name.
   default_tags {
     tags = {
+      service                = "orders"
+      environment            = local.environment
+      cost-center            = local.cost_center
+      managed-by             = "terraform"
       "platform:environment" = local.environment
-      "platform:managed-by"  = "terraform"
     }
   }
 }
@@ -66,6 +73,9 @@ module "platform" {
   notification_sender = "orders@dev.example.com"
   log_retention_days  = 7
 
+  # The monthly AWS Budgets budget (dev: make cost ENV=dev, ~60 USD at its planning figure, with headroom).
+  monthly_budget_usd = 100
+
   # Cheap: small functions, low limits, nothing kept that a redeploy cannot recreate.
   data_protection = {
     deletion_protection    = false
@@ -84,5 +94,10 @@ module "platform" {
   api_throttling = {
     rate_limit  = 50
     burst_limit = 100
+  }
+  # dev's alarms stay in CloudWatch (and on its dashboard); nobody is told. Its functions are
+  # small and cold: a slower p99 is normal there.
+  alarm_thresholds = {
+    api_latency_p99_ms = 2000
   }
 }

@@ -28,6 +28,8 @@ locals {
   environment = "prod"
   account_id  = "333333333333"
   region      = "eu-west-1"
+  # The cost centre the environment's spend is charged to: your organisation's code.
+  cost_center = "platform-engineering"
   # Pinned by `make publish` (dev) or `make promote` (staging, prod): the exact bytes to run.
   release = jsondecode(file("${path.module}/release.json"))
 }
@@ -41,10 +43,15 @@ provider "aws" {
     session_name = "platform-${local.environment}"
   }
 
+  # Cost-allocation tags on every resource (activate them in the Billing console to see costs
+  # by them); platform:environment is what the deploy role's tag conditions name.
   default_tags {
     tags = {
+      service                = "orders"
+      environment            = local.environment
+      cost-center            = local.cost_center
+      managed-by             = "terraform"
       "platform:environment" = local.environment
-      "platform:managed-by"  = "terraform"
     }
   }
 }
@@ -66,6 +73,9 @@ module "platform" {
   notification_sender = "orders@example.com"
   log_retention_days  = 90
 
+  # The monthly AWS Budgets budget (prod: make cost ENV=prod, ~1,350 USD at its planning figure of 10 req/s, with headroom).
+  monthly_budget_usd = 2000
+
   # Protected: the table survives a destroy and can be restored to any second of 35 days.
   data_protection = {
     deletion_protection    = true
@@ -83,8 +93,17 @@ module "platform" {
     rate_limit  = 5000
     burst_limit = 3000
   }
-  # Alarms (dead-letter queues, message age) notify this topic's subscribers.
-  alarm_email_addresses = ["oncall@example.com"]
+  # What SES granted prod's account out of the sandbox (GetSendQuota's MaxSendRate): replace it
+  # with your account's. `make capacity ENV=prod` fails while it is above what SES allows.
+  ses_send_rate = 14
+  notifier_function = {
+    maximum_concurrency = 10
+  }
+  # Every alarm mails on-call; the pager gets only the composite "orders-prod-unhealthy".
+  alarm_subscriptions = [
+    { protocol = "email", endpoint = "oncall@example.com" },
+    { protocol = "https", endpoint = "https://pager.example.com/REPLACE-WITH-YOUR-PAGER-INTEGRATION", pages = true },
+  ]
   # Order outcome events are kept for replay.
   event_archive_retention_days = 14
 }

@@ -28,6 +28,8 @@ locals {
   environment = "staging"
   account_id  = "222222222222"
   region      = "eu-west-1"
+  # The cost centre the environment's spend is charged to: your organisation's code.
+  cost_center = "platform-engineering"
   # Pinned by `make publish` (dev) or `make promote` (staging, prod): the exact bytes to run.
   release = jsondecode(file("${path.module}/release.json"))
 }
@@ -41,10 +43,15 @@ provider "aws" {
     session_name = "platform-${local.environment}"
   }
 
+  # Cost-allocation tags on every resource (activate them in the Billing console to see costs
+  # by them); platform:environment is what the deploy role's tag conditions name.
   default_tags {
     tags = {
+      service                = "orders"
+      environment            = local.environment
+      cost-center            = local.cost_center
+      managed-by             = "terraform"
       "platform:environment" = local.environment
-      "platform:managed-by"  = "terraform"
     }
   }
 }
@@ -66,6 +73,9 @@ module "platform" {
   notification_sender = "orders@staging.example.com"
   log_retention_days  = 30
 
+  # The monthly AWS Budgets budget (staging: make cost ENV=staging, ~600 USD for a daily load test, with headroom).
+  monthly_budget_usd = 900
+
   data_protection = {
     deletion_protection    = true
     point_in_time_recovery = true
@@ -79,4 +89,15 @@ module "platform" {
     rate_limit  = 2000
     burst_limit = 2000
   }
+  # SES in a new account (the sandbox) accepts 1 message a second, to verified addresses and
+  # the mailbox simulator only (`make seed ENV=staging` gives every load-test customer a
+  # simulator address). The notifier sends at that rate, two environments at half of it each;
+  # a load test's mail drains from the notifications queue long after the run (make capacity
+  # prints how long). Raise it to what GetSendQuota says once the account leaves the sandbox.
+  ses_send_rate = 1
+  notifier_function = {
+    maximum_concurrency = 2
+  }
+  # The team hears of staging's alarms (load tests make some); nothing pages.
+  alarm_subscriptions = [{ protocol = "email", endpoint = "platform-team@example.com" }]
 }

@@ -47,3 +47,19 @@ output "autoscaling_policy_arns" {
   description = "Map of scaled dimension (table:read, index/<name>:write, ...) to its target-tracking policy ARN; empty without autoscaling."
   value       = { for k, p in aws_appautoscaling_policy.this : k => p.arn }
 }
+
+output "alarm_names" {
+  description = "Name of each alarm of the table by kind: throttled_requests (the table), throttled_requests_index-<name> per global secondary index, system_errors (empty when alarms are off)."
+  value = merge(
+    { for scope, alarm in aws_cloudwatch_metric_alarm.throttled_requests : (scope == "table" ? "throttled_requests" : "throttled_requests_${scope}") => alarm.alarm_name },
+    { for alarm in aws_cloudwatch_metric_alarm.system_errors : "system_errors" => alarm.alarm_name },
+  )
+}
+
+output "alarm_arns" {
+  description = "ARN of each alarm of the table by kind (as alarm_names)."
+  value = merge(
+    { for scope, alarm in aws_cloudwatch_metric_alarm.throttled_requests : (scope == "table" ? "throttled_requests" : "throttled_requests_${scope}") => alarm.arn },
+    { for alarm in aws_cloudwatch_metric_alarm.system_errors : "system_errors" => alarm.arn },
+  )
+}

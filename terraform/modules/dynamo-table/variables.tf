@@ -266,6 +266,48 @@ variable "table_class" {
   }
 }
 
+variable "alarms" {
+  description = "CloudWatch alarms on the table, each notifying alarm_actions on ALARM and ok_actions on OK (SNS topic ARNs): throttled reads and writes (on the table and on each global secondary index) above throttled_requests_threshold, and DynamoDB system errors (HTTP 500s) above system_errors_threshold on the operations listed. An alarm fires when datapoints_to_alarm of the last evaluation_periods periods breach."
+  type = object({
+    enabled                      = optional(bool, true)
+    alarm_actions                = optional(list(string), [])
+    ok_actions                   = optional(list(string), [])
+    period_seconds               = optional(number, 60)
+    evaluation_periods           = optional(number, 5)
+    datapoints_to_alarm          = optional(number, 2)
+    throttled_requests_threshold = optional(number, 0)
+    system_errors_threshold      = optional(number, 0)
+    system_error_operations      = optional(list(string), ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem", "BatchWriteItem", "TransactWriteItems", "TransactGetItems"])
+  })
+  default = {}
+
+  validation {
+    condition     = contains([10, 30, 60, 300, 900, 3600], var.alarms.period_seconds)
+    error_message = "alarms.period_seconds must be one of 10, 30, 60, 300, 900, 3600."
+  }
+
+  validation {
+    condition     = var.alarms.evaluation_periods >= 1 && var.alarms.datapoints_to_alarm >= 1 && var.alarms.datapoints_to_alarm <= var.alarms.evaluation_periods && var.alarms.period_seconds * var.alarms.evaluation_periods <= 86400
+    error_message = "alarms: datapoints_to_alarm must be between 1 and evaluation_periods, and evaluation_periods x period_seconds at most one day."
+  }
+
+  validation {
+    condition     = var.alarms.throttled_requests_threshold >= 0 && var.alarms.system_errors_threshold >= 0
+    error_message = "alarms thresholds must be 0 or more."
+  }
+
+  # One alarm may read at most 10 metrics; SystemErrors is published per operation.
+  validation {
+    condition     = length(var.alarms.system_error_operations) >= 1 && length(var.alarms.system_error_operations) <= 10 && alltrue([for o in var.alarms.system_error_operations : can(regex("^[A-Z][A-Za-z]+$", o))])
+    error_message = "alarms.system_error_operations must name 1 to 10 DynamoDB operations (GetItem, PutItem, Query, TransactWriteItems...)."
+  }
+
+  validation {
+    condition     = alltrue([for a in concat(var.alarms.alarm_actions, var.alarms.ok_actions) : can(regex("^arn:aws[a-z-]*:sns:", a))])
+    error_message = "alarms actions must be SNS topic ARNs."
+  }
+}
+
 variable "tags" {
   description = "Tags for the table and the autoscaling targets."
   type        = map(string)

@@ -45,3 +45,23 @@ output "lambda_permission_statement_ids" {
   description = "Map of lambda target id to the statement id of its lambda permission."
   value       = { for id, p in aws_lambda_permission.this : id => p.statement_id }
 }
+
+output "alarm_names" {
+  description = "Name of each alarm of the rule by kind: failed_invocations, sent_to_dlq (empty when alarms are off)."
+  value = {
+    for kind, alarm in {
+      failed_invocations = aws_cloudwatch_metric_alarm.failed_invocations
+      sent_to_dlq        = aws_cloudwatch_metric_alarm.sent_to_dlq
+    } : kind => alarm[0].alarm_name if length(alarm) > 0
+  }
+}
+
+output "alarm_arns" {
+  description = "ARN of each alarm of the rule by kind (as alarm_names)."
+  value = {
+    for kind, alarm in {
+      failed_invocations = aws_cloudwatch_metric_alarm.failed_invocations
+      sent_to_dlq        = aws_cloudwatch_metric_alarm.sent_to_dlq
+    } : kind => alarm[0].arn if length(alarm) > 0
+  }
+}

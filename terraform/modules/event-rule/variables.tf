@@ -197,6 +197,34 @@ variable "allow_no_dead_letter_queue" {
   default     = false
 }
 
+variable "alarms" {
+  description = "CloudWatch alarms on the rule's delivery, each notifying alarm_actions on ALARM and ok_actions on OK (SNS topic ARNs): invocations that failed permanently (or could not even be put in the target's dead-letter queue), and invocations sent to a target's dead-letter queue. An alarm fires when datapoints_to_alarm of the last evaluation_periods periods breach."
+  type = object({
+    enabled             = optional(bool, true)
+    alarm_actions       = optional(list(string), [])
+    ok_actions          = optional(list(string), [])
+    period_seconds      = optional(number, 60)
+    evaluation_periods  = optional(number, 1)
+    datapoints_to_alarm = optional(number, 1)
+  })
+  default = {}
+
+  validation {
+    condition     = contains([10, 30, 60, 300, 900, 3600], var.alarms.period_seconds)
+    error_message = "alarms.period_seconds must be one of 10, 30, 60, 300, 900, 3600."
+  }
+
+  validation {
+    condition     = var.alarms.evaluation_periods >= 1 && var.alarms.datapoints_to_alarm >= 1 && var.alarms.datapoints_to_alarm <= var.alarms.evaluation_periods && var.alarms.period_seconds * var.alarms.evaluation_periods <= 86400
+    error_message = "alarms: datapoints_to_alarm must be between 1 and evaluation_periods, and evaluation_periods x period_seconds at most one day."
+  }
+
+  validation {
+    condition     = alltrue([for a in concat(var.alarms.alarm_actions, var.alarms.ok_actions) : can(regex("^arn:aws[a-z-]*:sns:", a))])
+    error_message = "alarms actions must be SNS topic ARNs."
+  }
+}
+
 variable "tags" {
   description = "Tags for the rule, the bus (when created) and the event-bus target role."
   type        = map(string)

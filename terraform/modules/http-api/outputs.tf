@@ -52,3 +52,23 @@ output "authorizer_id" {
   description = "ID of the JWT authorizer, null without one."
   value       = one(aws_apigatewayv2_authorizer.jwt[*].id)
 }
+
+output "alarm_names" {
+  description = "Name of each alarm of the API by kind: server_error_rate, latency_p99 (empty when alarms are off)."
+  value = {
+    for kind, alarm in {
+      server_error_rate = aws_cloudwatch_metric_alarm.server_error_rate
+      latency_p99       = aws_cloudwatch_metric_alarm.latency_p99
+    } : kind => alarm[0].alarm_name if length(alarm) > 0
+  }
+}
+
+output "alarm_arns" {
+  description = "ARN of each alarm of the API by kind (as alarm_names)."
+  value = {
+    for kind, alarm in {
+      server_error_rate = aws_cloudwatch_metric_alarm.server_error_rate
+      latency_p99       = aws_cloudwatch_metric_alarm.latency_p99
+    } : kind => alarm[0].arn if length(alarm) > 0
+  }
+}

@@ -191,6 +191,47 @@ variable "cors" {
   }
 }
 
+variable "alarms" {
+  description = "CloudWatch alarms on the API, each notifying alarm_actions on ALARM and ok_actions on OK (SNS topic ARNs): the share of requests answered 5xx (counted only in periods with at least min_requests requests) and the p99 latency. An alarm fires when datapoints_to_alarm of the last evaluation_periods periods breach."
+  type = object({
+    enabled                         = optional(bool, true)
+    alarm_actions                   = optional(list(string), [])
+    ok_actions                      = optional(list(string), [])
+    period_seconds                  = optional(number, 60)
+    evaluation_periods              = optional(number, 5)
+    datapoints_to_alarm             = optional(number, 3)
+    server_error_rate_threshold_pct = optional(number, 1)
+    min_requests                    = optional(number, 10)
+    latency_p99_threshold_ms        = optional(number, 1000)
+  })
+  default = {}
+
+  validation {
+    condition     = contains([10, 30, 60, 300, 900, 3600], var.alarms.period_seconds)
+    error_message = "alarms.period_seconds must be one of 10, 30, 60, 300, 900, 3600."
+  }
+
+  validation {
+    condition     = var.alarms.evaluation_periods >= 1 && var.alarms.datapoints_to_alarm >= 1 && var.alarms.datapoints_to_alarm <= var.alarms.evaluation_periods && var.alarms.period_seconds * var.alarms.evaluation_periods <= 86400
+    error_message = "alarms: datapoints_to_alarm must be between 1 and evaluation_periods, and evaluation_periods x period_seconds at most one day."
+  }
+
+  validation {
+    condition     = var.alarms.server_error_rate_threshold_pct > 0 && var.alarms.server_error_rate_threshold_pct < 100 && var.alarms.min_requests >= 1
+    error_message = "alarms.server_error_rate_threshold_pct must be a percentage between 0 and 100 (exclusive), and min_requests at least 1."
+  }
+
+  validation {
+    condition     = var.alarms.latency_p99_threshold_ms >= 1 && var.alarms.latency_p99_threshold_ms <= 30000
+    error_message = "alarms.latency_p99_threshold_ms must be between 1 and 30000 (an HTTP API integration times out after 30 s)."
+  }
+
+  validation {
+    condition     = alltrue([for a in concat(var.alarms.alarm_actions, var.alarms.ok_actions) : can(regex("^arn:aws[a-z-]*:sns:", a))])
+    error_message = "alarms actions must be SNS topic ARNs."
+  }
+}
+
 variable "tags" {
   description = "Tags for the API, its stage and its log group."
   type        = map(string)

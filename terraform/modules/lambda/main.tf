@@ -18,17 +18,31 @@ locals {
     "dynamodb:UpdateItem",
   ]
 
-  # The exact actions each access type grants; nothing else reaches the role.
+  # The exact actions each access type grants; nothing else reaches the role. The item-level
+  # DynamoDB types let a function hold exactly the calls it makes (tools/iam checks that every
+  # grant of the stack's functions is used); the broad dynamodb_read/_write/_read_write remain
+  # for callers that want them.
   access_actions = {
-    dynamodb_read       = local.dynamodb_read_actions
-    dynamodb_write      = local.dynamodb_write_actions
-    dynamodb_read_write = sort(distinct(concat(local.dynamodb_read_actions, local.dynamodb_write_actions)))
-    sqs_send            = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
-    events_put          = ["events:PutEvents"]
-    ses_send            = ["ses:SendEmail", "ses:SendRawEmail"]
-    s3_read             = ["s3:GetObject", "s3:GetObjectVersion"]
-    kms_decrypt         = ["kms:Decrypt", "kms:GenerateDataKey"]
-    sns_publish         = ["sns:Publish"]
+    dynamodb_read        = local.dynamodb_read_actions
+    dynamodb_write       = local.dynamodb_write_actions
+    dynamodb_read_write  = sort(distinct(concat(local.dynamodb_read_actions, local.dynamodb_write_actions)))
+    dynamodb_get_item    = ["dynamodb:GetItem"]
+    dynamodb_batch_get   = ["dynamodb:BatchGetItem"]
+    dynamodb_query       = ["dynamodb:Query"]
+    dynamodb_put_item    = ["dynamodb:PutItem"]
+    dynamodb_update_item = ["dynamodb:UpdateItem"]
+    dynamodb_delete_item = ["dynamodb:DeleteItem"]
+    dynamodb_batch_write = ["dynamodb:BatchWriteItem"]
+    # What powertools' idempotency persistence layer calls (DynamoDBPersistenceLayer).
+    dynamodb_idempotency = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    # SQS authorises SendMessageBatch as SendMessage.
+    sqs_send     = ["sqs:SendMessage"]
+    events_put   = ["events:PutEvents"]
+    ses_send     = ["ses:SendEmail"]
+    ses_send_raw = ["ses:SendRawEmail"]
+    s3_read      = ["s3:GetObject", "s3:GetObjectVersion"]
+    kms_decrypt  = ["kms:Decrypt", "kms:GenerateDataKey"]
+    sns_publish  = ["sns:Publish"]
   }
 
   # What the role needs to deliver to a destination, by the service in its ARN.
@@ -105,14 +119,25 @@ data "aws_iam_policy_document" "permissions" {
       sid       = format("Access%d%s", statement.key, replace(title(replace(statement.value.type, "_", " ")), " ", ""))
       actions   = local.access_actions[statement.value.type]
       resources = statement.value.resources
+
+      # Only items whose partition key matches one of these patterns.
+      dynamic "condition" {
+        for_each = statement.value.leading_keys == null ? [] : [statement.value.leading_keys]
+        content {
+          test     = "ForAllValues:StringLike"
+          variable = "dynamodb:LeadingKeys"
+          values   = condition.value
+        }
+      }
     }
   }
 
   dynamic "statement" {
     for_each = local.sqs_sources
     content {
-      sid       = "ConsumeQueue${replace(title(replace(statement.key, "/[^A-Za-z0-9]+/", " ")), " ", "")}"
-      actions   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+      sid = "ConsumeQueue${replace(title(replace(statement.key, "/[^A-Za-z0-9]+/", " ")), " ", "")}"
+      # What Lambda's poller calls with the role (AWS documents no other).
+      actions   = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
       resources = [statement.value.event_source_arn]
     }
   }

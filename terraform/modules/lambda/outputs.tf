@@ -72,3 +72,27 @@ output "architecture" {
   description = "Instruction set of the function (arm64 or x86_64), for building matching layers."
   value       = one(aws_lambda_function.this.architectures)
 }
+
+output "alarm_arns" {
+  description = "ARN of each alarm of the function by kind: error_rate, throttles, duration_p99, and iterator_age_<source> per stream source (empty when alarms are off)."
+  value = merge(
+    { for kind, alarm in {
+      error_rate   = aws_cloudwatch_metric_alarm.error_rate
+      throttles    = aws_cloudwatch_metric_alarm.throttles
+      duration_p99 = aws_cloudwatch_metric_alarm.duration_p99
+    } : kind => alarm[0].arn if length(alarm) > 0 },
+    { for key, alarm in aws_cloudwatch_metric_alarm.iterator_age : "iterator_age_${key}" => alarm.arn },
+  )
+}
+
+output "alarm_names" {
+  description = "Name of each alarm of the function by kind (as alarm_arns): what a composite alarm or a deployment refers to."
+  value = merge(
+    { for kind, alarm in {
+      error_rate   = aws_cloudwatch_metric_alarm.error_rate
+      throttles    = aws_cloudwatch_metric_alarm.throttles
+      duration_p99 = aws_cloudwatch_metric_alarm.duration_p99
+    } : kind => alarm[0].alarm_name if length(alarm) > 0 },
+    { for key, alarm in aws_cloudwatch_metric_alarm.iterator_age : "iterator_age_${key}" => alarm.alarm_name },
+  )
+}

@@ -299,16 +299,21 @@ variable "permissions_boundary_arn" {
 }
 
 variable "accesses" {
-  description = "What the function may do: a list of { type, resources }, each one policy statement with the exact actions of its type on exactly those ARNs. Types: dynamodb_read, dynamodb_write, dynamodb_read_write (table and index ARNs), sqs_send (queue), events_put (event bus), ses_send (SES identity or configuration set), s3_read (object ARNs, e.g. arn:aws:s3:::bucket/prefix/*), kms_decrypt (key), sns_publish (topic)."
+  description = "What the function may do: a list of { type, resources, leading_keys }, each one policy statement with the exact actions of its type on exactly those ARNs. Types: dynamodb_get_item, dynamodb_batch_get, dynamodb_query, dynamodb_put_item, dynamodb_update_item, dynamodb_delete_item, dynamodb_batch_write, dynamodb_idempotency (Get/Put/Update/DeleteItem, what powertools' idempotency calls), and the broad dynamodb_read, dynamodb_write, dynamodb_read_write (table and index ARNs; Query on an index needs the index ARN); sqs_send (queue), events_put (event bus), ses_send (SES v2 SendEmail or v1 SendEmail: identity or configuration set), ses_send_raw (v1 SendRawEmail), s3_read (object ARNs, e.g. arn:aws:s3:::bucket/prefix/*), kms_decrypt (key), sns_publish (topic). leading_keys (DynamoDB types only): partition key patterns (IAM wildcards) the items must match, as a dynamodb:LeadingKeys condition."
   type = list(object({
-    type      = string
-    resources = list(string)
+    type         = string
+    resources    = list(string)
+    leading_keys = optional(list(string))
   }))
   default = []
 
   validation {
-    condition     = alltrue([for a in var.accesses : contains(["dynamodb_read", "dynamodb_write", "dynamodb_read_write", "sqs_send", "events_put", "ses_send", "s3_read", "kms_decrypt", "sns_publish"], a.type)])
-    error_message = "accesses[*].type must be one of dynamodb_read, dynamodb_write, dynamodb_read_write, sqs_send, events_put, ses_send, s3_read, kms_decrypt, sns_publish."
+    condition = alltrue([for a in var.accesses : contains([
+      "dynamodb_read", "dynamodb_write", "dynamodb_read_write", "dynamodb_get_item", "dynamodb_batch_get", "dynamodb_query",
+      "dynamodb_put_item", "dynamodb_update_item", "dynamodb_delete_item", "dynamodb_batch_write", "dynamodb_idempotency",
+      "sqs_send", "events_put", "ses_send", "ses_send_raw", "s3_read", "kms_decrypt", "sns_publish",
+    ], a.type)])
+    error_message = "accesses[*].type must be one of dynamodb_get_item, dynamodb_batch_get, dynamodb_query, dynamodb_put_item, dynamodb_update_item, dynamodb_delete_item, dynamodb_batch_write, dynamodb_idempotency, dynamodb_read, dynamodb_write, dynamodb_read_write, sqs_send, events_put, ses_send, ses_send_raw, s3_read, kms_decrypt, sns_publish."
   }
 
   validation {
@@ -317,11 +322,13 @@ variable "accesses" {
   }
 
   validation {
-    condition = alltrue([for a in var.accesses : alltrue([for r in a.resources : try(split(":", r)[2], "") == lookup({
-      dynamodb_read = "dynamodb", dynamodb_write = "dynamodb", dynamodb_read_write = "dynamodb", sqs_send = "sqs",
-      events_put    = "events", ses_send = "ses", s3_read = "s3", kms_decrypt = "kms", sns_publish = "sns"
-    }, a.type, "")])])
-    error_message = "accesses[*].resources must be ARNs of the type's service: dynamodb_* -> dynamodb, sqs_send -> sqs, events_put -> events, ses_send -> ses, s3_read -> s3, kms_decrypt -> kms, sns_publish -> sns."
+    condition     = alltrue([for a in var.accesses : alltrue([for r in a.resources : try(split(":", r)[2], "") == (startswith(a.type, "dynamodb_") ? "dynamodb" : split("_", a.type)[0])])])
+    error_message = "accesses[*].resources must be ARNs of the type's service: dynamodb_* -> dynamodb, sqs_send -> sqs, events_put -> events, ses_send and ses_send_raw -> ses, s3_read -> s3, kms_decrypt -> kms, sns_publish -> sns."
+  }
+
+  validation {
+    condition     = alltrue([for a in var.accesses : a.leading_keys == null || (startswith(a.type, "dynamodb_") && a.type != "dynamodb_query" && length(coalesce(a.leading_keys, [])) > 0 && alltrue([for k in coalesce(a.leading_keys, []) : length(k) > 0]))])
+    error_message = "accesses[*].leading_keys is for DynamoDB item types only (not dynamodb_query: a query on an index is keyed by the index's partition key) and must be a non-empty list of non-empty patterns."
   }
 }
 
@@ -450,4 +457,52 @@ variable "tags" {
   description = "Tags for the function, role, log group and event source mappings."
   type        = map(string)
   default     = {}
+}
+
+variable "alarms" {
+  description = "CloudWatch alarms on the function, each notifying alarm_actions on ALARM and ok_actions on OK (SNS topic ARNs): the error rate (Errors / Invocations, counted only in periods with at least error_rate_min_invocations, so one failure in a quiet minute does not page), throttles, p99 duration against duration_p99_timeout_pct of the timeout, and the iterator age of each stream source. An alarm fires when datapoints_to_alarm of the last evaluation_periods periods breach."
+  type = object({
+    enabled                        = optional(bool, true)
+    alarm_actions                  = optional(list(string), [])
+    ok_actions                     = optional(list(string), [])
+    period_seconds                 = optional(number, 60)
+    evaluation_periods             = optional(number, 5)
+    datapoints_to_alarm            = optional(number, 3)
+    error_rate_threshold_pct       = optional(number, 1)
+    error_rate_min_invocations     = optional(number, 10)
+    throttles_threshold            = optional(number, 0)
+    duration_p99_timeout_pct       = optional(number, 80)
+    iterator_age_threshold_seconds = optional(number, 300)
+  })
+  default = {}
+
+  validation {
+    condition     = contains([10, 30, 60, 300, 900, 3600], var.alarms.period_seconds)
+    error_message = "alarms.period_seconds must be one of 10, 30, 60, 300, 900, 3600."
+  }
+
+  validation {
+    condition     = var.alarms.evaluation_periods >= 1 && var.alarms.datapoints_to_alarm >= 1 && var.alarms.datapoints_to_alarm <= var.alarms.evaluation_periods && var.alarms.period_seconds * var.alarms.evaluation_periods <= 86400
+    error_message = "alarms: datapoints_to_alarm must be between 1 and evaluation_periods, and evaluation_periods x period_seconds at most one day."
+  }
+
+  validation {
+    condition     = var.alarms.error_rate_threshold_pct > 0 && var.alarms.error_rate_threshold_pct < 100 && var.alarms.error_rate_min_invocations >= 1
+    error_message = "alarms.error_rate_threshold_pct must be a percentage between 0 and 100 (exclusive), and error_rate_min_invocations at least 1."
+  }
+
+  validation {
+    condition     = var.alarms.duration_p99_timeout_pct > 0 && var.alarms.duration_p99_timeout_pct <= 100
+    error_message = "alarms.duration_p99_timeout_pct must be a percentage of the timeout between 1 and 100."
+  }
+
+  validation {
+    condition     = var.alarms.throttles_threshold >= 0 && var.alarms.iterator_age_threshold_seconds >= 1
+    error_message = "alarms.throttles_threshold must be 0 or more, and iterator_age_threshold_seconds at least 1."
+  }
+
+  validation {
+    condition     = alltrue([for a in concat(var.alarms.alarm_actions, var.alarms.ok_actions) : can(regex("^arn:aws[a-z-]*:sns:", a))])
+    error_message = "alarms actions must be SNS topic ARNs."
+  }
 }

@@ -37,3 +37,11 @@ output "alarm_arns" {
   description = "ARNs of the DLQ-not-empty and oldest-message-age alarms (empty when alarms are off)."
   value       = concat(aws_cloudwatch_metric_alarm.dlq_not_empty[*].arn, aws_cloudwatch_metric_alarm.oldest_message_age[*].arn)
 }
+
+output "alarm_names" {
+  description = "Name of each alarm by kind: dlq_not_empty, oldest_message_age (empty when alarms are off)."
+  value = merge(
+    { for alarm in aws_cloudwatch_metric_alarm.dlq_not_empty : "dlq_not_empty" => alarm.alarm_name },
+    { for alarm in aws_cloudwatch_metric_alarm.oldest_message_age : "oldest_message_age" => alarm.alarm_name },
+  )
+}

@@ -259,6 +259,22 @@ def never_mailed(run: dict) -> None:
     run["mails"].pop(0)
 
 
+def refuse_the_address(run: dict) -> Notification:
+    """SES refused the rejected order's address: REJECTED, with no mail to show for it."""
+    table = run["table"]
+    refused = table.notification_for(run["rejected"].order_id).model_copy(
+        update={"status": NotificationStatus.REJECTED, "message_id": None, "reason": "refused"}
+    )
+    table.record(refused)
+    run["mails"].pop(1)
+    return refused
+
+
+def mail_a_refused_address(run: dict) -> None:
+    refuse_the_address(run)
+    run["mails"].append(mail_for(run["rejected"].order_id))
+
+
 def lose_the_notification(run: dict) -> None:
     from orders_core.adapters.table import notification_key
 
@@ -285,6 +301,7 @@ def confirm_the_unstocked(run: dict) -> None:
         (take_again, "taken_twice"),
         (mail_twice, "mailed_twice"),
         (never_mailed, "sent_not_mailed"),
+        (mail_a_refused_address, "not_sent_but_mailed"),
         (lose_the_notification, "notification_missing"),
         (lose_the_poison, "poison_not_in_dlq"),
         (store_the_poison, "poison_stored"),
@@ -297,6 +314,13 @@ def test_each_fault_left_unhandled_fails_the_audit_and_is_named(run, break_it, f
     assert not result.ok
     assert getattr(result, finding), result.lines()
     assert any(line.startswith("  ") for line in result.lines())  # the culprit is listed
+
+
+def test_an_address_ses_refused_is_settled_as_rejected_with_no_mail(run):
+    refuse_the_address(run)
+    result = judge(run)
+    assert result.ok, result.lines()
+    assert result.notifications == {"SENT": 1, "REJECTED": 1}
 
 
 def test_mails_are_counted_per_order_from_the_emulators_record(run):

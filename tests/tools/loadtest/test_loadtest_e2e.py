@@ -39,9 +39,11 @@ def test_a_short_local_stack_run_passes_thresholds_and_reconciliation(tmp_path, 
     assert set(stack.dlq_urls) == {"orders DLQ", "notifications DLQ"}
     assert stack.table_name == local_stack.platform["table_name"]
 
+    # Latency is the benchmarks' to measure, not a shared 2-core test machine's: the limit
+    # here only keeps the verdict judging one (an impossible one fails, below).
     code, result = run(
         tmp_path, stack, "--rate", "8", "--duration", "5", "--warmup", "5",
-        "--reconcile-wait", "30",
+        "--reconcile-wait", "30", "--p99", "5000",
     )  # fmt: skip
 
     assert code == verdict.EXIT_PASS, result
@@ -57,6 +59,11 @@ def test_a_short_local_stack_run_passes_thresholds_and_reconciliation(tmp_path, 
     )  # the source of truth
     assert set(rec["dlq_orders"]) == {"orders DLQ", "notifications DLQ"}  # both were read
     assert [p["name"] for p in result["phases"]] == ["hold 8 req/s"]
+    # cold starts counted from the functions' logs (the emulator makes no metric of them);
+    # the stack is shared, so whether any fell inside this run's window is not known here
+    cold = result["cold_starts"]
+    assert set(cold["per_function"]) == {"orders_api", "order_processor", "notifier"}
+    assert cold["source"] == "the ColdStart records in the functions' logs"
     run_dir = tmp_path / "run"
     report = json.loads((run_dir / "report.json").read_text())
     counters = report["aggregate"]["counters"]

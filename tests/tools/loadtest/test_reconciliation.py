@@ -9,12 +9,10 @@ import uuid
 from datetime import UTC, datetime
 from http import HTTPStatus
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from orders_core.adapters.table import OrdersTable
 from orders_core.domain import Order, OrderItem, OrderStatus
+from tests.support.orders_table import moto_orders_table
 from tools.loadtest import reconcile
 
 REGION = "eu-west-1"
@@ -190,18 +188,8 @@ def _order(order_id: str, status: OrderStatus) -> Order:
 
 @pytest.fixture
 def orders_table():
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName="orders",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
-        yield OrdersTable("orders", dynamodb)
+    with moto_orders_table(REGION) as table:
+        yield table
 
 
 def test_table_reader_reads_statuses_in_batches_of_a_hundred(orders_table) -> None:

@@ -499,3 +499,71 @@ run "rejects_bad_table_class" {
   }
   expect_failures = [var.table_class]
 }
+
+# --- alarms ------------------------------------------------------------------------------
+
+run "alarms_on_throttles_per_table_and_index_and_on_system_errors" {
+  command = plan
+
+  variables {
+    range_key = { name = "sk", type = "S" }
+    global_secondary_indexes = [{
+      name      = "by-customer"
+      hash_key  = { name = "gsi1pk", type = "S" }
+      range_key = { name = "gsi1sk", type = "S" }
+    }]
+    alarms = { alarm_actions = ["arn:aws:sns:eu-west-1:123456789012:alarms"], ok_actions = ["arn:aws:sns:eu-west-1:123456789012:alarms"] }
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.throttled_requests)) == toset(["table", "index-by-customer"])
+    error_message = "throttles are watched on the table and on its index"
+  }
+  assert {
+    condition     = toset([for q in aws_cloudwatch_metric_alarm.throttled_requests["index-by-customer"].metric_query : q.metric[0].metric_name if length(q.metric) > 0]) == toset(["ReadThrottleEvents", "WriteThrottleEvents"]) && alltrue([for q in aws_cloudwatch_metric_alarm.throttled_requests["index-by-customer"].metric_query : q.metric[0].dimensions["GlobalSecondaryIndexName"] == "by-customer" if length(q.metric) > 0])
+    error_message = "the index alarm reads the index's read and write throttles"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.throttled_requests["table"].threshold == 0 && aws_cloudwatch_metric_alarm.system_errors[0].threshold == 0
+    error_message = "any throttle or system error counts"
+  }
+  assert {
+    condition     = length([for q in aws_cloudwatch_metric_alarm.system_errors[0].metric_query : q if length(q.metric) > 0]) == 9 && contains([for q in aws_cloudwatch_metric_alarm.system_errors[0].metric_query : q.metric[0].dimensions["Operation"] if length(q.metric) > 0], "TransactWriteItems")
+    error_message = "system errors summed over the operations the table serves, transactions included"
+  }
+  assert {
+    condition     = alltrue([for a in concat(values(aws_cloudwatch_metric_alarm.throttled_requests), aws_cloudwatch_metric_alarm.system_errors) : a.treat_missing_data == "notBreaching" && a.datapoints_to_alarm == 2 && length(a.alarm_actions) == 1 && length(a.ok_actions) == 1])
+    error_message = "2 of 5 periods, missing data not breaching, ALARM and OK notify"
+  }
+  assert {
+    condition     = keys(output.alarm_names) == ["system_errors", "throttled_requests", "throttled_requests_index-by-customer"]
+    error_message = "the outputs name every alarm"
+  }
+}
+
+run "table_alarms_can_be_turned_off" {
+  command = plan
+  variables {
+    alarms = { enabled = false }
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.throttled_requests) + length(aws_cloudwatch_metric_alarm.system_errors) == 0 && output.alarm_arns == {}
+    error_message = "no alarm when off"
+  }
+}
+
+run "rejects_more_than_ten_system_error_operations" {
+  command = plan
+  variables {
+    alarms = { system_error_operations = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem", "TransactWriteItems", "TransactGetItems", "ExecuteStatement"] }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "rejects_table_alarm_actions_that_are_not_topics" {
+  command = plan
+  variables {
+    alarms = { alarm_actions = ["arn:aws:sqs:eu-west-1:123456789012:q"] }
+  }
+  expect_failures = [var.alarms]
+}

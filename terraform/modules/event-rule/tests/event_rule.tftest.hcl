@@ -529,3 +529,61 @@ run "rejects_message_group_on_a_standard_queue" {
   }
   expect_failures = [var.targets]
 }
+
+# --- alarms ------------------------------------------------------------------------------
+
+run "alarms_on_failed_and_dead_lettered_invocations_of_a_default_bus_rule" {
+  command = plan
+
+  variables {
+    alarms = { alarm_actions = ["arn:aws:sns:eu-west-1:123456789012:alarms"], ok_actions = ["arn:aws:sns:eu-west-1:123456789012:alarms"] }
+  }
+
+  assert {
+    condition     = toset([for q in aws_cloudwatch_metric_alarm.failed_invocations[0].metric_query : q.metric[0].metric_name if length(q.metric) > 0]) == toset(["FailedInvocations", "InvocationsFailedToBeSentToDlq"])
+    error_message = "failed invocations include those that could not reach the DLQ"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.sent_to_dlq[0].metric_name == "InvocationsSentToDlq" && aws_cloudwatch_metric_alarm.sent_to_dlq[0].dimensions == tomap({ RuleName = "order-outcomes" })
+    error_message = "a default-bus rule's metrics carry only RuleName"
+  }
+  assert {
+    condition = alltrue([for a in [aws_cloudwatch_metric_alarm.failed_invocations[0], aws_cloudwatch_metric_alarm.sent_to_dlq[0]] :
+    a.threshold == 0 && a.evaluation_periods == 1 && a.treat_missing_data == "notBreaching" && length(a.alarm_actions) == 1 && length(a.ok_actions) == 1])
+    error_message = "any event failed or parked alarms at once; ALARM and OK notify"
+  }
+  assert {
+    condition     = keys(output.alarm_names) == ["failed_invocations", "sent_to_dlq"]
+    error_message = "the outputs name both alarms"
+  }
+}
+
+run "a_custom_bus_rule_alarms_on_its_bus_and_rule" {
+  command = plan
+  variables {
+    bus = { name = "orders-events", create = true }
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.sent_to_dlq[0].dimensions == tomap({ RuleName = "order-outcomes", EventBusName = "orders-events" })
+    error_message = "a custom bus rule's metrics carry EventBusName and RuleName"
+  }
+}
+
+run "rule_alarms_can_be_turned_off" {
+  command = plan
+  variables {
+    alarms = { enabled = false }
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.failed_invocations) + length(aws_cloudwatch_metric_alarm.sent_to_dlq) == 0 && output.alarm_names == {}
+    error_message = "no alarm when off"
+  }
+}
+
+run "rejects_rule_alarm_actions_that_are_not_topics" {
+  command = plan
+  variables {
+    alarms = { alarm_actions = ["arn:aws:events:eu-west-1:123456789012:event-bus/x"] }
+  }
+  expect_failures = [var.alarms]
+}

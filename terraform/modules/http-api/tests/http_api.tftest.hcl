@@ -415,3 +415,73 @@ run "rejects_cors_max_age_out_of_range" {
   }
   expect_failures = [var.cors]
 }
+
+# --- alarms ------------------------------------------------------------------------------
+
+run "alarms_on_5xx_rate_and_p99_latency_by_default" {
+  command = plan
+
+  variables {
+    alarms = { alarm_actions = ["arn:aws:sns:eu-west-1:123456789012:alarms"], ok_actions = ["arn:aws:sns:eu-west-1:123456789012:alarms"] }
+  }
+
+  assert {
+    condition     = one([for q in aws_cloudwatch_metric_alarm.server_error_rate[0].metric_query : q.expression if q.id == "server_error_rate"]) == "IF(requests >= 10, 100 * server_errors / requests, 0)" && aws_cloudwatch_metric_alarm.server_error_rate[0].threshold == 1
+    error_message = "5xx as a share of requests, over 1 %, 0 below 10 requests"
+  }
+  assert {
+    condition     = toset([for q in aws_cloudwatch_metric_alarm.server_error_rate[0].metric_query : q.metric[0].metric_name if length(q.metric) > 0]) == toset(["5xx", "Count"]) && alltrue([for q in aws_cloudwatch_metric_alarm.server_error_rate[0].metric_query : q.metric[0].dimensions["Stage"] == "$default" if length(q.metric) > 0])
+    error_message = "reads 5xx and Count of the $default stage"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.latency_p99[0].extended_statistic == "p99" && aws_cloudwatch_metric_alarm.latency_p99[0].threshold == 1000 && aws_cloudwatch_metric_alarm.latency_p99[0].metric_name == "Latency"
+    error_message = "p99 latency over 1 s by default"
+  }
+  assert {
+    condition = alltrue([for a in [aws_cloudwatch_metric_alarm.server_error_rate[0], aws_cloudwatch_metric_alarm.latency_p99[0]] :
+    a.treat_missing_data == "notBreaching" && a.datapoints_to_alarm == 3 && a.evaluation_periods == 5 && length(a.alarm_actions) == 1 && length(a.ok_actions) == 1])
+    error_message = "3 of 5 periods; ALARM and OK notify"
+  }
+  assert {
+    condition     = keys(output.alarm_names) == ["latency_p99", "server_error_rate"]
+    error_message = "the outputs name both alarms"
+  }
+}
+
+run "api_alarm_thresholds_are_values" {
+  command = plan
+  variables {
+    alarms = { latency_p99_threshold_ms = 400, server_error_rate_threshold_pct = 0.5, min_requests = 100 }
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.latency_p99[0].threshold == 400 && aws_cloudwatch_metric_alarm.server_error_rate[0].threshold == 0.5 && strcontains(one([for q in aws_cloudwatch_metric_alarm.server_error_rate[0].metric_query : q.expression if q.id == "server_error_rate"]), ">= 100")
+    error_message = "thresholds come from the values"
+  }
+}
+
+run "api_alarms_can_be_turned_off" {
+  command = plan
+  variables {
+    alarms = { enabled = false }
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.server_error_rate) + length(aws_cloudwatch_metric_alarm.latency_p99) == 0 && output.alarm_names == {}
+    error_message = "no alarm when off"
+  }
+}
+
+run "rejects_a_latency_threshold_beyond_the_integration_timeout" {
+  command = plan
+  variables {
+    alarms = { latency_p99_threshold_ms = 31000 }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "rejects_api_alarm_actions_that_are_not_topics" {
+  command = plan
+  variables {
+    alarms = { ok_actions = ["arn:aws:lambda:eu-west-1:123456789012:function:f"] }
+  }
+  expect_failures = [var.alarms]
+}

@@ -185,16 +185,16 @@ run "accesses_become_one_exact_statement_each" {
     error_message = "dynamodb_read_write grants read and write item actions on the table and its index only"
   }
   assert {
-    condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access1SqsSend" && s.actions == toset(["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]) && s.resources == toset(["arn:aws:sqs:eu-west-1:123456789012:orders"])])
-    error_message = "sqs_send grants exactly SendMessage, GetQueueAttributes, GetQueueUrl"
+    condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access1SqsSend" && s.actions == toset(["sqs:SendMessage"]) && s.resources == toset(["arn:aws:sqs:eu-west-1:123456789012:orders"])])
+    error_message = "sqs_send grants exactly SendMessage"
   }
   assert {
     condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access2EventsPut" && s.actions == toset(["events:PutEvents"])])
     error_message = "events_put grants exactly events:PutEvents"
   }
   assert {
-    condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access3SesSend" && s.actions == toset(["ses:SendEmail", "ses:SendRawEmail"])])
-    error_message = "ses_send grants exactly SendEmail and SendRawEmail"
+    condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access3SesSend" && s.actions == toset(["ses:SendEmail"])])
+    error_message = "ses_send grants exactly SendEmail"
   }
   assert {
     condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access4DynamodbRead" && s.actions == toset(["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query"])])
@@ -212,6 +212,56 @@ run "accesses_become_one_exact_statement_each" {
     condition     = length(distinct([for s in data.aws_iam_policy_document.permissions.statement : s.sid])) == 11
     error_message = "statement ids are unique"
   }
+}
+
+run "item_level_dynamodb_accesses_with_leading_keys" {
+  command = plan
+
+  variables {
+    accesses = [
+      { type = "dynamodb_get_item", resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"], leading_keys = ["ORDER#*", "SKU#*"] },
+      { type = "dynamodb_query", resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders/index/by-customer"] },
+      { type = "dynamodb_idempotency", resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"], leading_keys = ["orders-api.*"] },
+      { type = "ses_send_raw", resources = ["arn:aws:ses:eu-west-1:123456789012:identity/example.com"] },
+    ]
+  }
+
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.permissions.statement :
+      s.sid == "Access0DynamodbGetItem" && s.actions == toset(["dynamodb:GetItem"])
+      && length(s.condition) == 1
+      && anytrue([for c in s.condition : c.test == "ForAllValues:StringLike" && c.variable == "dynamodb:LeadingKeys" && toset(c.values) == toset(["ORDER#*", "SKU#*"])])
+    ])
+    error_message = "dynamodb_get_item grants GetItem on items whose partition key matches leading_keys only"
+  }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.permissions.statement :
+      s.sid == "Access1DynamodbQuery" && s.actions == toset(["dynamodb:Query"]) && length(s.condition) == 0
+      && s.resources == toset(["arn:aws:dynamodb:eu-west-1:123456789012:table/orders/index/by-customer"])
+    ])
+    error_message = "dynamodb_query grants Query on the index only, without a key condition"
+  }
+  assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.permissions.statement :
+      s.sid == "Access2DynamodbIdempotency"
+      && s.actions == toset(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
+    ])
+    error_message = "dynamodb_idempotency grants what powertools' persistence layer calls"
+  }
+  assert {
+    condition     = anytrue([for s in data.aws_iam_policy_document.permissions.statement : s.sid == "Access3SesSendRaw" && s.actions == toset(["ses:SendRawEmail"])])
+    error_message = "ses_send_raw grants exactly SendRawEmail"
+  }
+}
+
+run "leading_keys_only_on_dynamodb_item_types" {
+  command = plan
+
+  variables {
+    accesses = [{ type = "sqs_send", resources = ["arn:aws:sqs:eu-west-1:123456789012:orders"], leading_keys = ["ORDER#*"] }]
+  }
+
+  expect_failures = [var.accesses]
 }
 
 run "sqs_event_source_targets_the_alias" {
@@ -255,7 +305,7 @@ run "sqs_event_source_targets_the_alias" {
   assert {
     condition = anytrue([for s in data.aws_iam_policy_document.permissions.statement :
       s.sid == "ConsumeQueueOrders"
-      && s.actions == toset(["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"])
+      && s.actions == toset(["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"])
       && s.resources == toset(["arn:aws:sqs:eu-west-1:123456789012:orders"])
     ])
     error_message = "the role may consume exactly that queue"
@@ -1009,4 +1059,139 @@ run "rejects_s3_as_async_destination" {
     async_invocation = { on_failure_destination_arn = "arn:aws:s3:::failures-bucket" }
   }
   expect_failures = [var.async_invocation]
+}
+
+# --- alarms ------------------------------------------------------------------------------
+
+run "alarms_are_on_by_default_error_rate_throttles_and_duration" {
+  command = plan
+
+  variables {
+    timeout = 10
+    alarms  = { alarm_actions = ["arn:aws:sns:eu-west-1:123456789012:alarms"], ok_actions = ["arn:aws:sns:eu-west-1:123456789012:alarms"] }
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.error_rate) == 1 && length(aws_cloudwatch_metric_alarm.throttles) == 1 && length(aws_cloudwatch_metric_alarm.duration_p99) == 1
+    error_message = "every function gets its error-rate, throttles and duration alarms"
+  }
+  assert {
+    condition     = one([for q in aws_cloudwatch_metric_alarm.error_rate[0].metric_query : q.expression if q.id == "error_rate"]) == "IF(invocations >= 10, 100 * errors / invocations, 0)" && aws_cloudwatch_metric_alarm.error_rate[0].threshold == 1
+    error_message = "the error rate is errors / invocations in %, 0 below 10 invocations, alarming over 1 %"
+  }
+  assert {
+    condition     = toset([for q in aws_cloudwatch_metric_alarm.error_rate[0].metric_query : q.metric[0].metric_name if length(q.metric) > 0]) == toset(["Errors", "Invocations"]) && alltrue([for q in aws_cloudwatch_metric_alarm.error_rate[0].metric_query : q.metric[0].dimensions["FunctionName"] == "orders-api" if length(q.metric) > 0])
+    error_message = "the error rate reads Errors and Invocations of this function"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.duration_p99[0].extended_statistic == "p99" && aws_cloudwatch_metric_alarm.duration_p99[0].threshold == 8000
+    error_message = "duration alarm: p99 over 80 % of a 10 s timeout, in ms"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.throttles[0].threshold == 0 && aws_cloudwatch_metric_alarm.throttles[0].metric_name == "Throttles"
+    error_message = "any throttle counts"
+  }
+  assert {
+    condition = alltrue([for a in [aws_cloudwatch_metric_alarm.error_rate[0], aws_cloudwatch_metric_alarm.throttles[0], aws_cloudwatch_metric_alarm.duration_p99[0]] :
+    a.evaluation_periods == 5 && a.datapoints_to_alarm == 3 && a.treat_missing_data == "notBreaching" && a.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alarms"]) && a.ok_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alarms"])])
+    error_message = "3 of 5 periods, missing data not breaching, ALARM and OK both notify"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.iterator_age) == 0 && keys(output.alarm_names) == ["duration_p99", "error_rate", "throttles"]
+    error_message = "no iterator age alarm without a stream source; the outputs name the three alarms"
+  }
+}
+
+run "a_stream_consumer_also_alarms_on_iterator_age" {
+  command = plan
+
+  variables {
+    event_sources = {
+      changes = { type = "dynamodb_stream", event_source_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000" }
+    }
+    alarms = { iterator_age_threshold_seconds = 120 }
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.iterator_age["changes"].threshold == 120000 && aws_cloudwatch_metric_alarm.iterator_age["changes"].statistic == "Maximum"
+    error_message = "iterator age over 120 s (in ms) on the stream source"
+  }
+  assert {
+    condition     = output.alarm_names["iterator_age_changes"] == "orders-api-changes-iterator-age"
+    error_message = "the output names the stream's alarm"
+  }
+}
+
+run "alarm_thresholds_and_periods_are_values" {
+  command = plan
+
+  variables {
+    alarms = { error_rate_threshold_pct = 5, error_rate_min_invocations = 50, duration_p99_timeout_pct = 50, period_seconds = 300, evaluation_periods = 3, datapoints_to_alarm = 2, throttles_threshold = 10 }
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.error_rate[0].threshold == 5 && strcontains(one([for q in aws_cloudwatch_metric_alarm.error_rate[0].metric_query : q.expression if q.id == "error_rate"]), ">= 50")
+    error_message = "error rate threshold and minimum invocations come from the values"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.duration_p99[0].threshold == 15000 && aws_cloudwatch_metric_alarm.throttles[0].threshold == 10
+    error_message = "duration at 50 % of the default 30 s timeout; throttles over 10"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.throttles[0].period == 300 && aws_cloudwatch_metric_alarm.throttles[0].evaluation_periods == 3 && aws_cloudwatch_metric_alarm.throttles[0].datapoints_to_alarm == 2
+    error_message = "period and M of N come from the values"
+  }
+}
+
+run "alarms_can_be_turned_off" {
+  command = plan
+
+  variables {
+    alarms = { enabled = false }
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.error_rate) + length(aws_cloudwatch_metric_alarm.throttles) + length(aws_cloudwatch_metric_alarm.duration_p99) == 0 && output.alarm_arns == {}
+    error_message = "no alarm when alarms are off"
+  }
+}
+
+run "rejects_an_alarm_period_cloudwatch_does_not_have" {
+  command = plan
+  variables {
+    alarms = { period_seconds = 120 }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "rejects_more_datapoints_than_evaluation_periods" {
+  command = plan
+  variables {
+    alarms = { evaluation_periods = 2, datapoints_to_alarm = 3 }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "rejects_an_error_rate_of_100_percent_or_more" {
+  command = plan
+  variables {
+    alarms = { error_rate_threshold_pct = 100 }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "rejects_a_duration_share_over_the_timeout" {
+  command = plan
+  variables {
+    alarms = { duration_p99_timeout_pct = 120 }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "rejects_alarm_actions_that_are_not_topics" {
+  command = plan
+  variables {
+    alarms = { alarm_actions = ["arn:aws:sqs:eu-west-1:123456789012:q"] }
+  }
+  expect_failures = [var.alarms]
 }

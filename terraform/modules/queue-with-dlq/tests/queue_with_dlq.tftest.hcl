@@ -231,3 +231,12 @@ run "rejects_non_sns_alarm_action" {
   }
   expect_failures = [var.alarms]
 }
+
+run "the_alarm_names_are_output_by_kind" {
+  command = plan
+
+  assert {
+    condition     = output.alarm_names == { dlq_not_empty = "orders-dlq-not-empty", oldest_message_age = "orders-oldest-message-age" }
+    error_message = "alarm_names names both alarms by kind"
+  }
+}
