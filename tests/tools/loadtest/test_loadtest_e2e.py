@@ -102,6 +102,7 @@ def test_faults_at_load_lose_no_order_and_do_nothing_twice(tmp_path, local_stack
     assert checked["taken_twice"] == checked["not_taken"] == {}, checked
     assert checked["units_taken"] > 0
     assert checked["mailed_twice"] == checked["sent_not_mailed"] == [], checked
+    assert checked["not_sent_but_mailed"] == [], checked
     assert checked["notification_missing"] == [], checked
     assert checked["poison_in_dlq"] == len(faults["poison"]), checked
     assert checked["poison_stored"] == [], checked
