@@ -100,13 +100,17 @@ def register(app: APIGatewayHttpResolver, routes: RouteTable) -> None:
                     HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON"
                 )
             )
-        fields = [
-            FieldProblem(
-                field=_field_name(tuple(problem.get("loc", ()))),
-                message=str(problem.get("msg", "invalid")).removeprefix("Value error, "),
-            )
-            for problem in problems
-        ]
+        return invalid_fields(
+            [
+                FieldProblem(
+                    field=_field_name(tuple(problem.get("loc", ()))),
+                    message=str(problem.get("msg", "invalid")).removeprefix("Value error, "),
+                )
+                for problem in problems
+            ]
+        )
+
+    def invalid_fields(fields: list[FieldProblem]) -> Response:
         return respond(
             ApiError(
                 HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -139,6 +143,16 @@ def register(app: APIGatewayHttpResolver, routes: RouteTable) -> None:
 
     def no_route(_: NotFoundError) -> Response:
         path, method = app.current_event.path, app.current_event.http_method
+        malformed = routes.parameters(method, path)
+        if malformed:
+            # The route exists, but the resolver cannot read a parameter out of the path:
+            # it holds characters that no id has. What validation says of any other bad id.
+            return invalid_fields(
+                [
+                    FieldProblem(field=name, message="has characters that no such id contains")
+                    for name in malformed
+                ]
+            )
         allowed = routes.allowed(path)
         if allowed:
             return respond(
