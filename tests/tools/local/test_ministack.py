@@ -256,3 +256,45 @@ def test_a_handler_runs_against_this_emulator_and_its_output_is_in_function_logs
     assert logs.returncode == 0
     assert "hello from probe" in logs.stdout
     assert "REPORT RequestId:" in logs.stdout
+
+
+def test_cognito_tokens_of_this_emulator_are_signed_with_the_keys_its_jwks_publishes(env):
+    """Without `cryptography` in the emulator's virtualenv, ministack signs nothing and serves a
+    dummy key, so its JWT authorizers refuse every token (docs/emulators.md)."""
+    import boto3
+    import jwt
+
+    assert cli("start", env=env).returncode == 0
+    url = cli("endpoint", env=env).stdout.strip()
+    creds = ministack.aws_env(url)
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=creds["AWS_ENDPOINT_URL"],
+        region_name=creds["AWS_REGION"],
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+    )
+    pool = cognito.create_user_pool(PoolName="probe")["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="probe", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    cognito.admin_create_user(UserPoolId=pool, Username="cust-1", MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username="cust-1", Password="Probe-password-1", Permanent=True
+    )
+    token = cognito.initiate_auth(
+        ClientId=client,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "cust-1", "PASSWORD": "Probe-password-1"},
+    )["AuthenticationResult"]["AccessToken"]
+
+    keys = jwt.PyJWKClient(f"{url}/{pool}/.well-known/jwks.json", cache_keys=False)
+    claims = jwt.decode(
+        token,
+        keys.get_signing_key_from_jwt(token),
+        algorithms=["RS256"],
+        options={"verify_aud": False},
+    )
+
+    assert claims["iss"].endswith(f"/{pool}")
+    assert (claims["token_use"], claims["username"]) == ("access", "cust-1")
