@@ -143,6 +143,11 @@ capacity: $(VENV_STAMP) ## Plan ENV at RPS req/s against its settings and AWS qu
 	@test -n "$(RPS)" || { echo "usage: make capacity ENV=staging RPS=1000 [DURATION=s RAMP=s RUN=<load run dir>|last]" >&2; exit 2; }
 	@$(PY) -m tools.ops.capacity --env "$(ENV)" --rps "$(RPS)" $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP)) $(if $(RUN),--run $(RUN)) $(if $(PROFILE),--profile $(PROFILE))
 
+.PHONY: token
+# USER is in every shell's environment: only a USER= on the command line names a customer.
+token: $(VENV_STAMP) ## Print an access token of ENV's user pool for USER=<seeded customer id>, or ADMIN=1 (orders/admin); use make -s
+	@$(PY) -m tools.ops.token --env "$(ENV)" $(if $(ADMIN),--admin,$(if $(filter command line,$(origin USER)),--user "$(USER)"))
+
 .PHONY: seed
 seed: $(VENV_STAMP) ## Seed ENV for a load test: stock the run cannot exhaust, mailbox-simulator customers [PROFILE=env RATE= DURATION= RAMP=]
 	@$(PY) -m tools.ops.seed --env "$(ENV)" $(if $(PROFILE),--profile $(PROFILE)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP))

@@ -279,13 +279,14 @@ def test_cognito_tokens_of_this_emulator_are_signed_with_the_keys_its_jwks_publi
         UserPoolId=pool, ClientName="probe", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
     )["UserPoolClient"]["ClientId"]
     cognito.admin_create_user(UserPoolId=pool, Username="cust-1", MessageAction="SUPPRESS")
+    password = "Probe-password-1"  # noqa: S105 - a throwaway user of a throwaway emulator
     cognito.admin_set_user_password(
-        UserPoolId=pool, Username="cust-1", Password="Probe-password-1", Permanent=True
+        UserPoolId=pool, Username="cust-1", Password=password, Permanent=True
     )
     token = cognito.initiate_auth(
         ClientId=client,
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "cust-1", "PASSWORD": "Probe-password-1"},
+        AuthParameters={"USERNAME": "cust-1", "PASSWORD": password},
     )["AuthenticationResult"]["AccessToken"]
 
     keys = jwt.PyJWKClient(f"{url}/{pool}/.well-known/jwks.json", cache_keys=False)
