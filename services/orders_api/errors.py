@@ -55,11 +55,22 @@ class ApiError(Exception):
         }
 
 
+# What the gateway answers itself, in front of the function, is not the error body.
+_GATEWAY_NOTES = {
+    HTTPStatus.UNAUTHORIZED: "Unauthorized. A missing, expired, foreign or forged token is "
+    'answered by API Gateway itself, {"message": "Unauthorized"}; a token that is not an access '
+    "token by the function, with this body.",
+    HTTPStatus.FORBIDDEN: "Forbidden. A token without the route's scope is answered by API "
+    'Gateway itself, {"message": "Forbidden"}; a customer_id other than the token\'s by the '
+    "function, with this body.",
+}
+
+
 def error_responses(*statuses: HTTPStatus) -> dict[int, dict[str, Any]]:
     """OpenAPI `responses` entries for error statuses a route answers."""
     return {
         status.value: {
-            "description": status.phrase,
+            "description": _GATEWAY_NOTES.get(status, status.phrase),
             "content": {"application/json": {"model": ErrorBody}},
         }
         for status in statuses

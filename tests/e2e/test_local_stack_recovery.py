@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 def _refresh(local_stack, result) -> None:
     local_stack.outputs = result
     local_stack.api_url = result["api_url"]
+    local_stack.tokens.clear()  # a rebuilt stack has a new user pool
 
 
 def test_up_again_puts_back_what_a_half_applied_stack_lacks(local_stack):

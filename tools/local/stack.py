@@ -405,7 +405,9 @@ The local stack is up ({steps}).
 
   API         {url}
               export API={url}
-  try it      curl -s -X POST "$API/orders" -H 'Content-Type: application/json' -d '{example}'
+  sign in     export TOKEN=$(make -s token ENV=local USER=cust-000001)
+  try it      curl -s -X POST "$API/orders" -H "Authorization: Bearer $TOKEN" \\
+                -H 'Content-Type: application/json' -d '{example}'
   logs        make logs
   status      make status
   stop        make down     (the emulator keeps everything in memory: down discards it)

@@ -81,7 +81,7 @@ def test_a_short_local_stack_run_passes_thresholds_and_reconciliation(tmp_path, 
 @pytest.mark.xdist_group("local_stack")
 def test_an_impossible_threshold_fails_the_run(tmp_path, local_stack):
     code, result = run(
-        tmp_path, target.Target(local_stack.api_url),
+        tmp_path, target.local_target(local_stack.stack),
         "--rate", "5", "--duration", "2", "--warmup", "0", "--p99", "0",
         "--no-reconcile", "--no-charts",
     )  # fmt: skip

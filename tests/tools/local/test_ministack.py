@@ -74,6 +74,20 @@ def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Com
     )
 
 
+def _client(service: str, url: str):
+    """A client of the emulator at `url`, with the credentials and region it gives handlers."""
+    import boto3
+
+    creds = ministack.aws_env(url)
+    return boto3.client(
+        service,
+        endpoint_url=creds["AWS_ENDPOINT_URL"],
+        region_name=creds["AWS_REGION"],
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
 def _pid(env: dict[str, str]) -> int:
     return int((Path(env["EMULATOR_STATE_DIR"]) / "pid").read_text())
 
@@ -222,21 +236,12 @@ def handler(event, context):
 
 
 def test_a_handler_runs_against_this_emulator_and_its_output_is_in_function_logs(env):
-    import boto3
-
     assert cli("start", env=env).returncode == 0
     url = cli("endpoint", env=env).stdout.strip()
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as zf:
         zf.writestr("probe/handler.py", HANDLER)
-    creds = ministack.aws_env(url)
-    client = boto3.client(
-        "lambda",
-        endpoint_url=creds["AWS_ENDPOINT_URL"],
-        region_name=creds["AWS_REGION"],
-        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-    )
+    client = _client("lambda", url)
     client.create_function(
         FunctionName="probe",
         Runtime="python3.12",
@@ -261,19 +266,11 @@ def test_a_handler_runs_against_this_emulator_and_its_output_is_in_function_logs
 def test_cognito_tokens_of_this_emulator_are_signed_with_the_keys_its_jwks_publishes(env):
     """Without `cryptography` in the emulator's virtualenv, ministack signs nothing and serves a
     dummy key, so its JWT authorizers refuse every token (docs/emulators.md)."""
-    import boto3
     import jwt
 
     assert cli("start", env=env).returncode == 0
     url = cli("endpoint", env=env).stdout.strip()
-    creds = ministack.aws_env(url)
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=creds["AWS_ENDPOINT_URL"],
-        region_name=creds["AWS_REGION"],
-        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-    )
+    cognito = _client("cognito-idp", url)
     pool = cognito.create_user_pool(PoolName="probe")["UserPool"]["Id"]
     client = cognito.create_user_pool_client(
         UserPoolId=pool, ClientName="probe", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
