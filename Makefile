@@ -192,6 +192,13 @@ status: $(VENV_STAMP) ## Is the emulator running and does the local API answer?
 logs: $(VENV_STAMP) ## Function logs of the local stack (FOLLOW=1 to follow)
 	@$(PY) -m tools.local.stack logs $(if $(FOLLOW),--follow)
 
+# --- Fuzzing (tools/fuzz/: schemathesis from docs/api/orders.openapi.json) -------
+
+.PHONY: fuzz
+fuzz: $(VENV_STAMP) ## Fuzz the local stack's API from its OpenAPI document, signed in [MAX_EXAMPLES=100 MAX_TIME=120 SEED=n URL=... CUSTOMER=id TOKEN=...]
+	@$(PY) -m tools.fuzz $(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) $(if $(MAX_TIME),--max-time $(MAX_TIME)) \
+		$(if $(SEED),--seed $(SEED)) $(if $(URL),--url $(URL)) $(if $(CUSTOMER),--customer $(CUSTOMER)) $(if $(TOKEN),--token $(TOKEN))
+
 # --- Load test (loadtest/, tools/loadtest/; artillery runs with telemetry off) ---
 
 LOADTEST_ARGS = --env $(ENV) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP)) \
@@ -199,8 +206,9 @@ LOADTEST_ARGS = --env $(ENV) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--dur
 	$(if $(TARGET),--target $(TARGET)) $(if $(DRY_RUN),--dry-run)
 
 .PHONY: loadtest
-loadtest: $(VENV_STAMP) ## Load-test ENV (local: the `make up` stack) [RATE=req/s DURATION=s RAMP=s WARMUP=s P99=ms MAX_ERROR_RATE=% TARGET=url]
-	@$(PY) -m tools.loadtest $(LOADTEST_ARGS) $(if $(WARMUP),--warmup $(WARMUP))
+loadtest: $(VENV_STAMP) ## Load-test ENV (local: the `make up` stack) [RATE=req/s DURATION=s RAMP=s WARMUP=s P99=ms MAX_ERROR_RATE=% TARGET=url FAULTS=1 FAULT_SEED=n]
+	@$(PY) -m tools.loadtest $(LOADTEST_ARGS) $(if $(WARMUP),--warmup $(WARMUP)) \
+		$(if $(FAULTS),--faults) $(if $(FAULT_SEED),--fault-seed $(FAULT_SEED))
 
 .PHONY: reconcile
 reconcile: $(VENV_STAMP) ## Reconcile the orders of earlier load runs again: RUNS="<run dir> ..." (one per load generator)

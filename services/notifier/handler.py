@@ -1,7 +1,9 @@
 """Notifier: OrderConfirmed / OrderRejected (EventBridge rule -> SQS) -> one e-mail per order.
 
-The notifications queue receives whole EventBridge events. Each order is notified once, even
-when its event arrives twice: powertools idempotency keyed by the order id guards the send.
+The notifications queue receives whole EventBridge events. Each order is mailed at most once,
+even when its event arrives twice or an attempt dies mid-send: powertools idempotency keyed by
+the order id holds concurrent deliveries apart, and the notification record, claimed before the
+send (orders_core.workflows.notify_customer), keeps a retry from mailing again.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ _STATUS_METRICS = {
     NotificationStatus.SENT: "NotificationsSent",
     # An address SES refused: recorded, never retried; a rising count means bad addresses.
     NotificationStatus.REJECTED: "NotificationsRejected",
+    # An attempt died mid-send: the mail left once or not at all (see the ERROR line).
+    NotificationStatus.UNCERTAIN: "NotificationsUncertain",
 }
 
 
@@ -78,6 +82,12 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> str:
     if notification.status in _STATUS_METRICS:
         metrics.add_metric(
             name=_STATUS_METRICS[notification.status], unit=MetricUnit.Count, value=1
+        )
+    if notification.status is NotificationStatus.UNCERTAIN:
+        logger.error(
+            "an earlier attempt died while it mailed the customer: the mail left once or not at "
+            "all, and is not sent again; check SES's sending records for this recipient",
+            extra={"order_id": event.order_id, "customer_id": event.customer_id},
         )
     logger.info(
         "customer notified",

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import (
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from orders_api.models import ErrorBody, FieldProblem
+from orders_api.models import ErrorBody, FieldProblem, GatewayErrorBody
 from orders_core.observability import logger
 from orders_core.ports import Unavailable
 
@@ -58,11 +58,11 @@ class ApiError(Exception):
 # What the gateway answers itself, in front of the function, is not the error body.
 _GATEWAY_NOTES = {
     HTTPStatus.UNAUTHORIZED: "Unauthorized. A missing, expired, foreign or forged token is "
-    'answered by API Gateway itself, {"message": "Unauthorized"}; a token that is not an access '
-    "token by the function, with this body.",
+    'answered by API Gateway itself: {"message": "Unauthorized"} (GatewayErrorBody); a token that '
+    "is not an access token by the function (ErrorBody).",
     HTTPStatus.FORBIDDEN: "Forbidden. A token without the route's scope is answered by API "
-    'Gateway itself, {"message": "Forbidden"}; a customer_id other than the token\'s by the '
-    "function, with this body.",
+    'Gateway itself: {"message": "Forbidden"} (GatewayErrorBody); a customer_id other than the '
+    "token's by the function (ErrorBody).",
 }
 
 
@@ -71,7 +71,11 @@ def error_responses(*statuses: HTTPStatus) -> dict[int, dict[str, Any]]:
     return {
         status.value: {
             "description": _GATEWAY_NOTES.get(status, status.phrase),
-            "content": {"application/json": {"model": ErrorBody}},
+            "content": {
+                "application/json": {
+                    "model": ErrorBody | GatewayErrorBody if status in _GATEWAY_NOTES else ErrorBody
+                }
+            },
         }
         for status in statuses
     }
@@ -111,13 +115,17 @@ def register(app: APIGatewayHttpResolver, routes: RouteTable) -> None:
                     HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON"
                 )
             )
-        fields = [
-            FieldProblem(
-                field=_field_name(tuple(problem.get("loc", ()))),
-                message=str(problem.get("msg", "invalid")).removeprefix("Value error, "),
-            )
-            for problem in problems
-        ]
+        return invalid_fields(
+            [
+                FieldProblem(
+                    field=_field_name(tuple(problem.get("loc", ()))),
+                    message=str(problem.get("msg", "invalid")).removeprefix("Value error, "),
+                )
+                for problem in problems
+            ]
+        )
+
+    def invalid_fields(fields: list[FieldProblem]) -> Response:
         return respond(
             ApiError(
                 HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -150,6 +158,16 @@ def register(app: APIGatewayHttpResolver, routes: RouteTable) -> None:
 
     def no_route(_: NotFoundError) -> Response:
         path, method = app.current_event.path, app.current_event.http_method
+        malformed = routes.parameters(method, path)
+        if malformed:
+            # The route exists, but the resolver cannot read a parameter out of the path:
+            # it holds characters that no id has. What validation says of any other bad id.
+            return invalid_fields(
+                [
+                    FieldProblem(field=name, message="has characters that no such id contains")
+                    for name in malformed
+                ]
+            )
         allowed = routes.allowed(path)
         if allowed:
             return respond(

@@ -23,7 +23,11 @@ _METHODS = ("get", "put", "post", "delete", "patch")
 
 
 class RouteTable:
-    """Path patterns and methods of the app, read from its OpenAPI schema on first use."""
+    """Path patterns and methods of the app, read from its OpenAPI schema on first use.
+
+    A template's parameter matches any segment here, while the resolver routes only segments
+    of URI-safe and word characters: a path this table matches and the resolver did not route
+    has a parameter no id can have (GET /orders/%C2%84)."""
 
     def __init__(self, schema: Callable[[], Any]) -> None:
         self._schema = schema
@@ -34,7 +38,7 @@ class RouteTable:
             routes = []
             for template, item in (self._schema().paths or {}).items():
                 regex = "".join(
-                    "[^/]+" if part.startswith("{") else re.escape(part)
+                    f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
                     for part in re.split(r"(\{[^}/]+\})", template)
                 )
                 methods = {
@@ -51,6 +55,13 @@ class RouteTable:
         return sorted(
             {m for pattern, methods in self._load() if pattern.match(path) for m in methods}
         )
+
+    def parameters(self, method: str, path: str) -> list[str]:
+        """The names of the path parameters of the route for this method and path."""
+        for pattern, methods in self._load():
+            if method in methods and pattern.match(path):
+                return list(pattern.groupindex)
+        return []
 
     def takes_body(self, method: str, path: str) -> bool:
         return any(

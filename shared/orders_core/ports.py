@@ -21,9 +21,14 @@ class Unavailable(RuntimeError):
     """A dependency could not do its part right now; the caller may retry later."""
 
 
+class MailNotSent(Unavailable):
+    """The mail provider did not take the message now (it throttled or refused the request,
+    or was never reached): nothing was sent, so sending it again later cannot mail twice."""
+
+
 class RecipientRejected(ValueError):
-    """The mail provider refused the recipient (or the message to it) for good: sending the
-    same message again cannot succeed, so it is recorded, not retried."""
+    """The mail provider refused the recipient (or the message to it) for good: nothing was
+    sent, and sending the same message again cannot succeed, so it is recorded, not retried."""
 
 
 class InvalidCursor(ValueError):
@@ -83,6 +88,15 @@ class CustomerDirectory(Protocol):
 
 
 class NotificationLog(Protocol):
+    def claim(self, notification: Notification) -> Notification | None:
+        """Store the order's notification unless it has one; returns the one it has, or None
+        when this call stored it."""
+        ...
+
+    def release(self, notification: Notification) -> None:
+        """Remove a claim that is still SENDING (its mail was not sent: MailNotSent)."""
+        ...
+
     def record(self, notification: Notification) -> None: ...
 
     def notification_for(self, order_id: str) -> Notification | None: ...
@@ -102,7 +116,13 @@ class EventPublisher(Protocol):
 
 
 class Mailer(Protocol):
+    def wait_for_turn(self) -> None:
+        """Wait until a send may start at the provider's pace and hold that turn for the next
+        send. Raises MailNotSent when no send can start in the time left."""
+        ...
+
     def send(self, recipient: str, message: NotificationMessage) -> str:
-        """Send one message; returns the provider's message id. Raises Unavailable (try again
-        later: the provider was down or throttled) or RecipientRejected (never again)."""
+        """Send one message; returns the provider's message id. Raises MailNotSent (not sent;
+        try again later), RecipientRejected (not sent; never try again) or Unavailable (no
+        answer: the message may have left)."""
         ...

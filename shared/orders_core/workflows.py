@@ -27,6 +27,7 @@ from orders_core.ports import (
     CustomerDirectory,
     EventPublisher,
     Mailer,
+    MailNotSent,
     NotificationLog,
     OrderPage,
     OrderQueue,
@@ -145,31 +146,52 @@ def notify_customer(
     notifications: NotificationLog,
     now: Clock,
 ) -> Notification:
-    """Tell the customer how the order ended and record what was sent.
+    """Tell the customer how the order ended, at most once, and record what was sent.
 
-    Sending at most once per order is the caller's job (powertools idempotency in the notifier).
-    A provider that cannot send now raises Unavailable (the caller tries again later); an
-    address it refuses is recorded as REJECTED with its reason, and not tried again."""
+    SES takes no idempotency key, so the record is claimed (SENDING) before the mail goes out
+    and completed after: SENT, or REJECTED with SES's reason when it refused the address for
+    good (not tried again). A delivery that finds the record sends nothing. One that finds a
+    claim its attempt never completed (that attempt died, or timed out, while it sent) cannot
+    know whether SES took the mail: it records the notification UNCERTAIN rather than mail the
+    customer twice. The claim is held for the send alone: the mailer's paced wait comes before
+    it (a throttled send's retries within the invocation do hold it). A mail SES did not take
+    for now (throttled beyond those retries, or refused this request) was not sent: its claim
+    is released and the error raised, so the queue's next delivery claims and sends it.
+    Concurrent deliveries of one event never meet here: the notifier's idempotency holds the
+    second until the first has finished or its time is up."""
     message = compose_notification(event)
     recipient = directory.email_of(event.customer_id)
-    message_id = reason = None
-    if recipient is None:
-        status = NotificationStatus.SKIPPED_NO_ADDRESS
-    else:
-        try:
-            message_id = mailer.send(recipient, message)
-            status = NotificationStatus.SENT
-        except RecipientRejected as refusal:
-            status, reason = NotificationStatus.REJECTED, str(refusal)
-    notification = Notification(
+    claim = Notification(
         order_id=event.order_id,
         event_type=event.event_type,
-        status=status,
+        status=NotificationStatus.SENDING if recipient else NotificationStatus.SKIPPED_NO_ADDRESS,
         recipient=recipient,
         subject=message.subject,
-        message_id=message_id,
-        reason=reason,
         recorded_at=now(),
     )
-    notifications.record(notification)
-    return notification
+    if recipient:
+        # Any paced wait comes before the claim: a worker that dies waiting leaves no claim.
+        mailer.wait_for_turn()
+    existing = notifications.claim(claim)
+    if existing is not None:
+        if existing.status is not NotificationStatus.SENDING:
+            return existing  # a repeated delivery: already told, or known not to be
+        uncertain = existing.model_copy(
+            update={"status": NotificationStatus.UNCERTAIN, "recorded_at": now()}
+        )
+        notifications.record(uncertain)
+        return uncertain
+    if not recipient:
+        return claim
+    try:
+        message_id = mailer.send(recipient, message)
+    except MailNotSent:
+        notifications.release(claim)
+        raise
+    except RecipientRejected as refusal:
+        outcome = {"status": NotificationStatus.REJECTED, "reason": str(refusal)}
+    else:
+        outcome = {"status": NotificationStatus.SENT, "message_id": message_id}
+    done = claim.model_copy(update={**outcome, "recorded_at": now()})
+    notifications.record(done)
+    return done

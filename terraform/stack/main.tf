@@ -317,11 +317,13 @@ module "notifier" {
       maximum_concurrency = var.notifier_function.maximum_concurrency
     }
   }
-  # The customer's address, the order's notification record, its own idempotency records,
-  # and SES v2 SendEmail from the sender identity.
+  # The customer's address, the order's notification record (claimed and completed with
+  # PutItem, given back with DeleteItem when SES did not take the mail), its own idempotency
+  # records, and SES v2 SendEmail from the sender identity.
   accesses = [
     { type = "dynamodb_get_item", resources = [local.table_arn], leading_keys = [local.customer_keys, local.order_keys] },
     { type = "dynamodb_put_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
+    { type = "dynamodb_delete_item", resources = [local.table_arn], leading_keys = [local.order_keys] },
     { type = "dynamodb_idempotency", resources = [local.table_arn], leading_keys = ["${local.function_names.notifier}.*"] },
     { type = "ses_send", resources = [local.ses_identity_arn] },
   ]

@@ -6,6 +6,7 @@ Terraform of terraform/environments/local applied to it, the real build running 
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 import uuid
@@ -76,27 +77,42 @@ def test_a_repeated_idempotency_key_creates_one_order(local_stack):
 
 
 @pytest.mark.parametrize(
-    ("raw", "content_type", "status", "error"),
+    ("raw", "headers", "status", "error"),
     [
-        (b'{"customer_id": ', "application/json", 400, "malformed_json"),
-        (b"x" * (64 * 1024 + 1), "application/json", 413, "body_too_large"),
-        (b"customer_id=c-1", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        (b'{"customer_id": ', {}, 400, "malformed_json"),
+        (b"\xff\xfe{\x00}", {}, 400, "malformed_json"),  # not UTF-8
+        (gzip.compress(b'{"customer_id": "c-1"}'), {"Content-Encoding": "gzip"}, 415,
+         "unsupported_content_encoding"),
+        (b"x" * (64 * 1024 + 1), {}, 413, "body_too_large"),
+        (b"customer_id=c-1", {"Content-Type": "application/x-www-form-urlencoded"}, 415,
+         "unsupported_media_type"),
         (
             json.dumps({"customer_id": "c-1", "currency": "EUR", "items": []}).encode(),
-            "application/json",
+            {},
             422,
             "validation_failed",
         ),
     ],
-)
+)  # fmt: skip
 def test_bad_requests_get_a_4xx_with_a_reason_through_the_real_http_path(
-    local_stack, raw, content_type, status, error
+    local_stack, raw, headers, status, error
 ):
-    response = local_stack.request(
-        "POST", "/orders", raw=raw, headers={"Content-Type": content_type}
-    )
+    response = local_stack.request("POST", "/orders", raw=raw, headers=headers)
     assert (response.status, response.body["error"]) == (status, error), response
     assert response.body["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/health", 200), ("GET", "/no/such/route", 404), ("DELETE", "/orders", 405)],
+)
+def test_a_stray_body_does_not_change_the_answer_where_no_body_is_read(
+    local_stack, method, path, status
+):
+    response = local_stack.request(
+        method, path, raw=b"hello", headers={"Content-Type": "text/plain"}
+    )
+    assert response.status == status, response
 
 
 def test_unknown_routes_are_404_and_wrong_methods_405(local_stack):

@@ -20,6 +20,11 @@ def _sample(name: str) -> dict[str, Any]:
     return json.loads((EVENTS_DIR / name).read_text())
 
 
+def aws_sample(name: str) -> dict[str, Any]:
+    """A copy of one of AWS's published sample events in tests/events (e.g. "sns.json")."""
+    return copy.deepcopy(_sample(name))
+
+
 def http_api_event(
     method: str,
     path: str,

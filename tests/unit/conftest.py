@@ -16,8 +16,9 @@ import pytest
 from moto import mock_aws
 
 from orders_core import wiring
-from orders_core.adapters.table import CUSTOMER_INDEX, TTL_ATTRIBUTE, OrdersTable
+from orders_core.adapters.table import OrdersTable
 from tests.support.events import sqs_event
+from tests.support.tables import create_orders_table
 from tools.ops.seed import seed
 
 REGION = "eu-west-1"
@@ -150,32 +151,7 @@ def _queue_with_dlq(sqs: Any, name: str) -> tuple[str, str, str]:
 def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"}
-                for name in ("pk", "sk", "gsi1pk", "gsi1sk")
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": CUSTOMER_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-        dynamodb.update_time_to_live(
-            TableName=TABLE,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
-        )
+        create_orders_table(dynamodb, TABLE)
         sqs = boto3.client("sqs", region_name=REGION)
         orders_url, orders_arn, orders_dlq_url = _queue_with_dlq(sqs, "orders-test")
         notify_url, notify_arn, _ = _queue_with_dlq(sqs, "notifications-test")

@@ -9,6 +9,7 @@ from datetime import datetime
 from orders_core.domain import (
     Notification,
     NotificationMessage,
+    NotificationStatus,
     Order,
     OrderEvent,
     OrderStatus,
@@ -112,6 +113,10 @@ class RecordingPublisher:
 @dataclass
 class RecordingMailer:
     sent: list[tuple[str, NotificationMessage]] = field(default_factory=list)
+    turns: int = 0  # paced turns waited for
+
+    def wait_for_turn(self) -> None:
+        self.turns += 1
 
     def send(self, recipient: str, message: NotificationMessage) -> str:
         self.sent.append((recipient, message))
@@ -129,6 +134,14 @@ class InMemoryCustomers:
 @dataclass
 class InMemoryNotifications:
     records: dict[str, Notification] = field(default_factory=dict)
+
+    def claim(self, notification: Notification) -> Notification | None:
+        existing = self.records.setdefault(notification.order_id, notification)
+        return None if existing is notification else existing
+
+    def release(self, notification: Notification) -> None:
+        if self.records[notification.order_id].status is NotificationStatus.SENDING:
+            del self.records[notification.order_id]
 
     def record(self, notification: Notification) -> None:
         self.records[notification.order_id] = notification

@@ -12,6 +12,8 @@ from botocore.stub import Stubber
 from orders_core.adapters.events import EventBridgePublisher
 from orders_core.adapters.queue import SqsOrderQueue
 from orders_core.domain import (
+    Notification,
+    NotificationStatus,
     Order,
     OrderEventType,
     OrderItem,
@@ -95,6 +97,28 @@ def test_announcement_is_remembered(platform):
     assert table.is_announced(pending.order_id) is False
     table.mark_announced(pending.order_id, T0)
     assert table.is_announced(pending.order_id) is True
+
+
+def test_a_notification_is_claimed_once_and_only_a_claim_still_sending_is_released(platform):
+    table = platform.table
+    claim = Notification(
+        order_id=order().order_id,
+        event_type=OrderEventType.CONFIRMED,
+        status=NotificationStatus.SENDING,
+        recipient="c1@example.com",
+        subject="Order 00000000 confirmed",
+        recorded_at=T0,
+    )
+    assert table.claim(claim) is None
+    assert table.claim(claim.model_copy(update={"recorded_at": T0 + timedelta(1)})) == claim
+    table.release(claim)
+    assert table.notification_for(claim.order_id) is None
+    sent = claim.model_copy(update={"status": NotificationStatus.SENT, "message_id": "m-1"})
+    assert table.claim(claim) is None
+    table.record(sent)
+    table.release(claim)  # the mail went out: nothing to release
+    assert table.notification_for(claim.order_id) == sent
+    assert table.claim(claim) == sent
 
 
 def test_a_customers_orders_come_newest_first_in_pages(platform):
@@ -243,6 +267,14 @@ def test_order_statuses_are_read_in_bulk_and_unprocessed_keys_asked_again(monkey
             table.order_statuses([a])
     with pytest.raises(ValueError, match="at most 100"):
         table.order_statuses([order(n).order_id for n in range(101)])
+
+
+def test_the_sdk_never_resends_a_mail_and_retries_everything_else(monkeypatch):
+    from orders_core.clients import new_client
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    assert new_client("sesv2").meta.config.retries["total_max_attempts"] == 1
+    assert new_client("dynamodb").meta.config.retries["total_max_attempts"] == 4
 
 
 # --- hot SKUs: a reservation that collided with another transaction is tried again ------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,8 +12,10 @@ import pytest
 from notifier.handler import lambda_handler as notify
 from order_processor.handler import lambda_handler as process
 from orders_core import wiring
+from orders_core.adapters.mail import SesMailer
 from orders_core.adapters.table import customer_key
 from orders_core.domain import NotificationStatus, OrderItem, new_order
+from tests.support.events import LambdaContext
 from tests.unit.conftest import REGION
 
 
@@ -63,8 +66,6 @@ def test_each_outcome_is_mailed_to_the_customer_and_recorded(platform, processed
 
 def test_an_event_delivered_twice_sends_one_mail(platform, processed):
     [record] = [r for r in platform.notifications_event()["Records"] if processed[0] in r["body"]]
-    from tests.support.events import LambdaContext
-
     twice = {"Records": [record, {**record, "messageId": "redelivered-copy"}]}
     assert notify(twice, LambdaContext())["batchItemFailures"] == []
     assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
@@ -100,6 +101,37 @@ def test_a_mail_ses_refuses_for_our_unverified_sender_is_retried_not_lost(
     assert len(response["batchItemFailures"]) == 2
     assert platform.table.notification_for(processed[0]) is None
     assert platform.queue_depth(platform.notifications_queue_url) == 2
+
+
+class WorkerDied(BaseException):
+    """The worker process is gone (SIGKILL, a Lambda timeout): no except clause runs, and
+    powertools leaves its idempotency record IN_PROGRESS."""
+
+
+def test_an_attempt_killed_after_ses_took_the_mail_is_not_mailed_again(
+    platform, processed, monkeypatch, log_lines
+):
+    [record] = [r for r in platform.notifications_event()["Records"] if processed[0] in r["body"]]
+    send = SesMailer.send
+
+    def send_then_die(self, recipient, message):
+        send(self, recipient, message)  # SES has the mail...
+        raise WorkerDied  # ...and the worker is killed before the notification is recorded
+
+    monkeypatch.setattr(SesMailer, "send", send_then_die)
+    with pytest.raises(WorkerDied):  # its time is up at once: the idempotency record expires
+        notify({"Records": [record]}, LambdaContext(remaining_ms=1))
+    monkeypatch.setattr(SesMailer, "send", send)
+    time.sleep(0.01)
+
+    response = notify({"Records": [record]}, LambdaContext())  # the message comes back
+    assert response["batchItemFailures"] == []
+    assert ses_sent() == 1
+    notification = platform.table.notification_for(processed[0])
+    assert notification.status is NotificationStatus.UNCERTAIN
+    [error] = [line for line in log_lines() if line["level"] == "ERROR"]
+    assert error["order_id"] == processed[0]
+    assert "not sent again" in error["message"]
 
 
 # --- SES's answers through the handler: a refused address, throttling, the pace ----------------
@@ -174,6 +206,46 @@ def test_ses_throttling_fails_the_record_for_the_queue_to_retry_then_it_is_sent_
     stub.assert_no_pending_responses()
     assert platform.table.notification_for(processed[0]).message_id == "m-later"
     stub.deactivate()
+
+
+def test_a_send_throttled_then_taken_in_one_invocation_is_recorded_sent_and_mailed_once(
+    platform, processed
+):
+    record = record_of(platform, processed[0])
+    throttled = ("TooManyRequestsException", "Maximum sending rate exceeded.")
+    stub, _ = ses_answering(platform, throttled, throttled, "m-third")
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    stub.assert_no_pending_responses()  # three requests, one mail: SES took only the third
+    notification = platform.table.notification_for(processed[0])
+    assert (notification.status, notification.message_id) == (NotificationStatus.SENT, "m-third")
+    # delivered again: the completed claim stands and SES is not asked (the stub has no answer)
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    stub.deactivate()
+
+
+def test_a_lost_answer_after_a_throttle_is_recorded_uncertain_and_never_resent(
+    platform, processed, log_lines
+):
+    from botocore.exceptions import ReadTimeoutError
+
+    from tests.unit.conftest import SENDER
+    from tests.unit.test_mail import ENDPOINT, THROTTLED, FakeClock, ScriptedSes
+
+    record = record_of(platform, processed[0])
+    ses = ScriptedSes(THROTTLED, ReadTimeoutError(endpoint_url=ENDPOINT), "m-second-mail")
+    clock = FakeClock()
+    wiring.current().mailer = SesMailer(SENDER, ses, clock=clock, sleep=clock.sleep)
+    failed = notify({"Records": [record]}, LambdaContext())["batchItemFailures"]
+    assert [f["itemIdentifier"] for f in failed] == [record["messageId"]]
+    claim = platform.table.notification_for(processed[0])
+    assert claim.status is NotificationStatus.SENDING  # SES may have the mail: claim kept
+
+    assert notify({"Records": [record]}, LambdaContext())["batchItemFailures"] == []
+    assert len(ses.calls) == 2  # the redelivery did not mail again
+    notification = platform.table.notification_for(processed[0])
+    assert notification.status is NotificationStatus.UNCERTAIN
+    [error] = [line for line in log_lines() if "not sent again" in line["message"]]
+    assert (error["level"], error["order_id"]) == ("ERROR", processed[0])
 
 
 def test_a_batch_is_sent_at_the_environments_share_and_what_does_not_fit_is_left_for_later(

@@ -159,18 +159,6 @@ def test_a_message_of_an_order_already_final_is_refused(stocked):
     assert stocked.table.available("SKU-A") == 10
 
 
-def test_an_event_of_another_kind_fails_naming_what_the_function_takes(stocked):
-    from orders_core.entrypoint import WrongEventSource
-
-    stream = {"Records": [{"eventSource": "aws:dynamodb", "dynamodb": {}}]}
-    with pytest.raises(WrongEventSource) as refused:
-        process(stream, LambdaContext())
-    assert str(refused.value) == (
-        "this function takes an SQS batch (Records with eventSource aws:sqs); "
-        "it was invoked with a batch of records from aws:dynamodb"
-    )
-
-
 def test_an_entire_batch_failing_is_still_reported_record_by_record(stocked):
     ids = [stocked.send_order_message("nope") for _ in range(2)]
     response = process(stocked.orders_event(), LambdaContext())

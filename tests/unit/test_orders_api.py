@@ -96,22 +96,31 @@ def test_a_body_that_is_not_declared_json_is_an_unsupported_media_type(platform)
     assert "text/plain" in body["message"]
 
 
-def test_a_body_that_is_not_utf8_is_a_bad_request_not_a_server_error(platform):
+def test_a_body_that_is_not_utf8_is_a_bad_request_not_a_server_error(platform, log_lines):
     event = http_api_event("POST", "/orders")
     event["body"] = base64.b64encode(b"\xff\xfe{\x00}").decode()
     event["isBase64Encoded"] = True
     response = handler.lambda_handler(event, LambdaContext())
     body = json.loads(response["body"])
     assert (response["statusCode"], body["error"]) == (400, "malformed_json")
+    assert_a_client_error_logged_as_such(log_lines(), 400)
 
 
-def test_a_compressed_body_is_an_unsupported_media_type(platform):
+def assert_a_client_error_logged_as_such(lines: list[dict], status: int) -> None:
+    """A client's mistake is one INFO line with its status: no ERROR line for the 5xx alarm's
+    log searches, no stack trace."""
+    assert [line["level"] for line in lines] == ["INFO"], lines
+    assert lines[0]["status"] == status
+
+
+def test_a_compressed_body_is_an_unsupported_media_type(platform, log_lines):
     event = http_api_event("POST", "/orders", headers={"Content-Encoding": "gzip"})
     event["body"] = base64.b64encode(gzip.compress(json.dumps(ORDER).encode())).decode()
     event["isBase64Encoded"] = True
     response = handler.lambda_handler(event, LambdaContext())
     body = json.loads(response["body"])
     assert (response["statusCode"], body["error"]) == (415, "unsupported_content_encoding")
+    assert_a_client_error_logged_as_such(log_lines(), 415)
 
 
 @pytest.mark.parametrize(
@@ -124,16 +133,15 @@ def test_a_body_is_judged_only_on_routes_that_read_one(platform, method, path, e
     assert status == expected
 
 
-def test_an_event_of_another_kind_fails_naming_what_the_function_takes(platform):
-    from orders_core.entrypoint import WrongEventSource
-
-    sqs = {"Records": [{"eventSource": "aws:sqs", "body": "{}", "messageId": "m"}]}
-    with pytest.raises(WrongEventSource) as refused:
-        handler.lambda_handler(sqs, LambdaContext())
-    assert str(refused.value) == (
-        "this function takes an API Gateway HTTP API request (payload format 2.0); "
-        "it was invoked with a batch of records from aws:sqs"
-    )
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("/orders/\x84", "order_id"), ("/customers/c\t1/orders", "customer_id")],
+)
+def test_an_id_with_characters_the_router_cannot_read_is_a_validation_error(platform, path, field):
+    # the route exists, but no id has such characters: a 422 as for any malformed id, not a 405
+    status, body, _ = call("GET", path)
+    assert (status, body["error"]) == (422, "validation_failed")
+    assert [problem["field"] for problem in body["fields"]] == [field]
 
 
 def test_the_same_idempotency_key_and_body_return_the_first_answer_and_one_order(platform):

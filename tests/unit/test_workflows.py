@@ -18,7 +18,7 @@ from orders_core.domain import (
     event_for,
     new_order,
 )
-from orders_core.ports import Unavailable
+from orders_core.ports import MailNotSent, RecipientRejected, Unavailable
 from orders_core.workflows import (
     Outcome,
     customer_orders,
@@ -200,3 +200,106 @@ def test_a_customer_lists_its_own_orders_and_no_one_else_s(orders):
     assert len(customer_orders("c-9", CUSTOMER_CALLER, orders, 10, None).orders) == 1
     assert customer_orders("c-9", Caller(customer_id="c-10"), orders, 10, None) is None
     assert customer_orders("c-9", Caller(customer_id=None), orders, 10, None) is None
+
+
+class WorkerDied(BaseException):
+    """The process running the attempt is gone: no except clause of the code runs, as after a
+    SIGKILL or a Lambda timeout."""
+
+
+class DyingMailer(RecordingMailer):
+    """Dies on its first send: before SES took the mail, or after (SES has it)."""
+
+    def __init__(self, after_sending: bool) -> None:
+        super().__init__()
+        self.after_sending = after_sending
+        self.died = False
+
+    def send(self, recipient, message):
+        if not self.died:
+            self.died = True
+            if self.after_sending:
+                super().send(recipient, message)
+            raise WorkerDied
+        return super().send(recipient, message)
+
+
+@pytest.mark.parametrize("after_sending", [False, True], ids=["before-ses", "after-ses"])
+def test_an_attempt_that_died_while_mailing_is_never_mailed_again_and_recorded_uncertain(
+    after_sending,
+):
+    customers = InMemoryCustomers({"c-9": "c9@example.com"})
+    mailer, log = DyingMailer(after_sending), InMemoryNotifications()
+    event = event_for(confirm(accepted(), T0))
+    with pytest.raises(WorkerDied):
+        notify_customer(event, customers, mailer, log, clock)
+    assert log.notification_for(event.order_id).status is NotificationStatus.SENDING
+
+    for _ in range(2):  # the redelivery, and any after it
+        again = notify_customer(event, customers, mailer, log, clock)
+        assert again.status is NotificationStatus.UNCERTAIN
+        assert again.recipient == "c9@example.com"
+    assert len(mailer.sent) == int(after_sending)  # at most once, whichever side it died on
+
+
+def test_a_worker_that_dies_in_its_paced_wait_leaves_no_claim_and_the_retry_mails_once():
+    class DyingWhileWaiting(RecordingMailer):
+        def wait_for_turn(self):
+            super().wait_for_turn()
+            if self.turns == 1:
+                raise WorkerDied
+
+    customers = InMemoryCustomers({"c-9": "c9@example.com"})
+    mailer, log = DyingWhileWaiting(), InMemoryNotifications()
+    event = event_for(confirm(accepted(), T0))
+    with pytest.raises(WorkerDied):
+        notify_customer(event, customers, mailer, log, clock)
+    assert log.notification_for(event.order_id) is None  # nothing claimed while it waited
+    assert notify_customer(event, customers, mailer, log, clock).status is NotificationStatus.SENT
+    assert len(mailer.sent) == 1
+
+
+def test_a_mail_the_service_did_not_take_is_released_and_sent_on_the_retry():
+    class RefusingOnce(RecordingMailer):
+        refused = False
+
+        def send(self, recipient, message):
+            if not self.refused:
+                self.refused = True
+                raise MailNotSent("throttled")
+            return super().send(recipient, message)
+
+    customers = InMemoryCustomers({"c-9": "c9@example.com"})
+    mailer, log = RefusingOnce(), InMemoryNotifications()
+    event = event_for(confirm(accepted(), T0))
+    with pytest.raises(MailNotSent):
+        notify_customer(event, customers, mailer, log, clock)
+    assert log.notification_for(event.order_id) is None  # nothing was sent: no claim is left
+    assert notify_customer(event, customers, mailer, log, clock).status is NotificationStatus.SENT
+    assert len(mailer.sent) == 1
+
+
+def test_a_refused_recipient_completes_its_claim_as_rejected_and_is_never_mailed_again():
+    class Refusing(RecordingMailer):
+        def send(self, recipient, message):
+            self.sent.append((recipient, message))
+            raise RecipientRejected("MessageRejected: Email address is not verified")
+
+    customers = InMemoryCustomers({"c-9": "c9@example.com"})
+    mailer, log = Refusing(), InMemoryNotifications()
+    event = event_for(confirm(accepted(), T0))
+    rejected = notify_customer(event, customers, mailer, log, clock)
+    assert (rejected.status, rejected.recipient) == (NotificationStatus.REJECTED, "c9@example.com")
+    assert "not verified" in rejected.reason
+    assert log.notification_for(event.order_id) == rejected  # the claim is no longer SENDING
+    assert notify_customer(event, customers, mailer, log, clock) == rejected  # redelivered
+    assert len(mailer.sent) == 1
+
+
+def test_a_repeated_delivery_after_the_mail_was_sent_sends_nothing():
+    customers = InMemoryCustomers({"c-9": "c9@example.com"})
+    mailer, log = RecordingMailer(), InMemoryNotifications()
+    event = event_for(confirm(accepted(), T0))
+    first = notify_customer(event, customers, mailer, log, clock)
+    assert notify_customer(event, customers, mailer, log, clock) == first
+    assert len(mailer.sent) == 1

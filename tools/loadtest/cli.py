@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 import os
+import random
 import shlex
 import sys
 import time
@@ -23,6 +24,8 @@ from tools.loadtest import coldstarts
 from tools.loadtest.charts import render_charts, series_of
 from tools.loadtest.coldstarts import ColdStarts
 from tools.loadtest.common import LOADTEST_DIR, RUNS_DIR, LoadtestError, log
+from tools.loadtest.fault_audit import AuditInputs, Baseline, audit
+from tools.loadtest.faults import FaultInjector, FaultPlan
 from tools.loadtest.install import (
     ARTILLERY_RUN,
     NODE_BIN,
@@ -96,10 +99,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--reconcile-wait",
         type=float,
-        default=60.0,
-        help="seconds to wait for accepted orders to settle (default 60)",
+        help="seconds to wait for accepted orders to settle (default 60; 180 with --faults: "
+        "a crashed batch comes back after its queue's visibility timeout, and may crash again)",
     )
     p.add_argument("--no-reconcile", action="store_true", help="skip the reconciliation")
+    faults = p.add_argument_group(
+        "faults (ENV=local only)",
+        "crash function workers, send poison, duplicates and unstocked orders during the run, "
+        "then prove nothing was lost or done twice (tools/loadtest/faults.py)",
+    )
+    faults.add_argument("--faults", action="store_true", help="inject faults during the run")
+    faults.add_argument("--fault-seed", type=int, help="replay an injection (default: random)")
+    faults.add_argument(
+        "--crash-every", type=float, default=6.0, help="mean seconds between crashes (6)"
+    )
+    faults.add_argument(
+        "--duplicate-share", type=float, default=0.10, help="of accepted orders (0.10)"
+    )
+    faults.add_argument("--poison-share", type=float, default=0.03, help="per accepted order")
+    faults.add_argument("--unstocked-share", type=float, default=0.05, help="per accepted order")
+    faults.add_argument(
+        "--fault-wait",
+        type=float,
+        default=180.0,
+        help="seconds to wait for notifications and poison to settle (default 180)",
+    )
     p.add_argument("--no-charts", action="store_true", help="no PNG charts in the summary")
     p.add_argument("--distributed", choices=("fargate", "lambda"))
     p.add_argument("--count", type=int, default=2, help="workers of a distributed run")
@@ -111,6 +135,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("run directories are for `reconcile`")
     if args.command == "reconcile" and not args.run_dirs:
         p.error("reconcile needs the run directories (or orders.log files) to read")
+    if args.faults and (args.no_reconcile or args.distributed or args.command != "run"):
+        p.error("--faults needs a local run with its reconciliation")
+    if args.reconcile_wait is None:
+        args.reconcile_wait = 180.0 if args.faults else 60.0
     return args
 
 
@@ -185,6 +213,9 @@ def _main(args: argparse.Namespace, target: Target | None) -> int:
         return _distributed(args, url, phases, overrides, report_path, run_dir)
 
     overrides["config"]["phases"] = phases
+    fault_plan = _fault_plan(args, target)
+    if fault_plan is not None:  # the thresholds are judged here, with the crashes allowed for
+        overrides["config"]["ensure"]["conditions"] = []
     cmd = [str(NODE_BIN), str(ARTILLERY_RUN), "run"]
     cmd += artillery_args(args.env, url, overrides, report_path)
     if args.dry_run:
@@ -193,13 +224,26 @@ def _main(args: argparse.Namespace, target: Target | None) -> int:
     ensure_installed()
 
     with contextlib.ExitStack() as signed_in:
-        tokens = None
+        tokens = token_file = None
         if target.sign_in is not None:
             run_dir.mkdir(parents=True, exist_ok=True)
             with data["customers"].open(newline="") as rows:
                 customers = [row["customer_id"] for row in csv.DictReader(rows)]
             token_file = TokenFile(run_dir / "tokens.json", target.sign_in, customers)
             tokens = signed_in.enter_context(token_file).path
+        injector = baseline = None
+        if fault_plan is not None:
+            injector = FaultInjector(
+                fault_plan,
+                target,
+                run_dir / "orders.log",
+                run_dir,
+                plan.duration_s,
+                token_for=token_file.access_token if token_file is not None else None,
+            )
+            baseline = Baseline.read(injector.table)
+            log(f"faults: the stock of {len(baseline.stock)} SKUs read before the run")
+
         warmup_s = float(meta.get("warmup_s", 0) if args.warmup is None else args.warmup)
         if warmup_s > 0:
             _warm_up(args.env, url, phases, warmup_s, requests_per_vuser(prof), run_dir, tokens)
@@ -209,9 +253,16 @@ def _main(args: argparse.Namespace, target: Target | None) -> int:
             f"{plan.vusers:g} virtual users; run dir {run_dir}"
         )
         timeout_s = plan.duration_s * 1.5 + 120
-        rc, timed_out = run_artillery(cmd, run_dir, timeout_s, tokens=tokens)
+        if injector is not None:
+            injector.start()
+        try:
+            rc, timed_out = run_artillery(cmd, run_dir, timeout_s, tokens=tokens)
+        finally:
+            fault_log = injector.stop() if injector is not None else None
     if tokens is not None:
         tokens.unlink(missing_ok=True)  # bearer tokens do not outlive the run
+    if fault_log is not None:
+        log(f"faults injected: {fault_log.line()}")
     if not report_path.is_file():
         why = f"timed out after {timeout_s:.0f} s" if timed_out else f"exit {rc}"
         print(f"loadtest: INVALID: artillery wrote no report ({why})", file=sys.stderr)
@@ -223,12 +274,32 @@ def _main(args: argparse.Namespace, target: Target | None) -> int:
     saturation = check_saturation(report, plan, arrivals, phases=rates)
     if timed_out:
         saturation.reasons.append(f"artillery was stopped after {timeout_s:.0f} s")
-    threshold_result = evaluate_thresholds(report, limits, rc)
+    threshold_result = evaluate_thresholds(
+        report,
+        limits,
+        rc,
+        under_faults=fault_log is not None,
+        crash_allowance=fault_log.killed()["orders_api"] if fault_log else 0,
+        p99_judged=fault_log is None or args.p99 is not None,
+    )
 
-    reconciliation = None
+    reconciliation = fault_audit = None
     if not args.no_reconcile:
         logs = [run_dir / "warmup" / "orders.log", run_dir / "orders.log"]
-        reconciliation = _reconcile(target, logs, args.reconcile_wait)
+        dlqs = _dlq_reader(target)
+        if fault_log is not None:
+            logs.append(run_dir / "faults" / "orders.log")
+        reconciliation = _reconcile(target, logs, args.reconcile_wait, dlqs)
+        if injector is not None and fault_log is not None and baseline is not None:
+            inputs = AuditInputs(
+                fault_log,
+                injector.table,
+                dlqs or (lambda: {}),
+                injector.emulator.endpoint,
+                baseline,
+                set(read_orders(logs)[0]),
+            )
+            fault_audit = audit(inputs, args.fault_wait)
     cold_starts = _cold_starts(target, report)
 
     outcome = RunOutcome(
@@ -245,7 +316,9 @@ def _main(args: argparse.Namespace, target: Target | None) -> int:
         saturation=saturation,
         phases=rates,
         reconciliation=reconciliation,
-        exit_code=verdict(threshold_result, saturation, reconciliation),
+        exit_code=verdict(threshold_result, saturation, reconciliation, fault_audit),
+        faults=fault_log,
+        fault_audit=fault_audit,
         cold_starts=cold_starts,
     )
     series = {**series_of(report), "title": f"{args.env} {started}"}
@@ -347,18 +420,41 @@ def _cold_starts(target: Target, report: Mapping[str, Any]) -> ColdStarts | None
     return found
 
 
-def _reconcile(target: Target, order_logs: Sequence[Path], wait_s: float) -> Reconciliation:
+def _dlq_reader(target: Target) -> DlqReader | None:
+    if not (target.aws and target.dlq_urls):
+        return None
+    make_sqs = target.aws
+    return DlqReader(lambda: make_sqs("sqs"), target.dlq_urls)
+
+
+def _reconcile(
+    target: Target, order_logs: Sequence[Path], wait_s: float, dlqs: DlqReader | None = None
+) -> Reconciliation:
     ids, seen_final = read_orders(order_logs)
     reader = status_reader(target)
     log(
         f"reconciling {len(ids)} accepted orders: {len(seen_final)} seen final during the run, "
         f"the rest read from {reader.source}, waiting up to {wait_s:g} s for them to settle"
     )
-    dlqs = None
-    if target.aws and target.dlq_urls:
-        make_sqs = target.aws
-        dlqs = DlqReader(lambda: make_sqs("sqs"), target.dlq_urls)
+    dlqs = dlqs or _dlq_reader(target)
     return reconcile(ids, reader, dlqs, seen_final, wait_s=wait_s, source=reader.source)
+
+
+def _fault_plan(args: argparse.Namespace, target: Target) -> FaultPlan | None:
+    """The faults to inject, with the seed that replays them printed first."""
+    if not args.faults:
+        return None
+    if args.env != "local" or target.emulator is None:
+        raise LoadtestError(
+            "--faults kills the emulator's function workers: it runs against the local stack "
+            "`make up` started (ENV=local, without TARGET)"
+        )
+    seed = random.SystemRandom().randrange(2**31) if args.fault_seed is None else args.fault_seed
+    plan = FaultPlan(
+        seed, args.crash_every, args.duplicate_share, args.poison_share, args.unstocked_share
+    )
+    log(f"faults: {plan.describe()} (replay with FAULT_SEED={seed})")
+    return plan
 
 
 def _reconcile_again(args: argparse.Namespace, target: Target) -> int:

@@ -24,7 +24,8 @@ from tools.loadtest.common import CONFIG_FILE, FINAL_STATUSES, LOADTEST_DIR
 from tools.loadtest.install import ARTILLERY_RUN, NODE_BIN, artillery_env
 
 
-def _call(method: str, url: str, body: Any = None, headers: Mapping[str, str] | None = None):
+def call(method: str, url: str, body: Any = None, headers: Mapping[str, str] | None = None):
+    """One JSON request: (status, parsed body, None for an error answer)."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(  # noqa: S310 - the run's own http(s) target
         url,
@@ -68,7 +69,7 @@ def prime(
     signed = {"Authorization": f"Bearer {tokens[customer[0]]}"} if tokens else {}
 
     def create(_: int = 0) -> str:
-        status, accepted = _call(
+        status, accepted = call(
             "POST", f"{url}/orders", body, {"Idempotency-Key": str(uuid.uuid4()), **signed}
         )
         if status != 202:
@@ -80,13 +81,13 @@ def prime(
     try:
         order_id = create()
         while True:
-            status, order = _call("GET", f"{url}/orders/{order_id}", headers=signed)
+            status, order = call("GET", f"{url}/orders/{order_id}", headers=signed)
             if status == 200 and order["status"] in FINAL_STATUSES:
                 break
             if time.monotonic() - started > timeout_s:
                 return f"order {order_id} not final after {timeout_s:g} s"
             time.sleep(0.2)
-        _call("GET", f"{url}/customers/{quote(customer[0], safe='')}/orders?limit=10", None, signed)
+        call("GET", f"{url}/customers/{quote(customer[0], safe='')}/orders?limit=10", None, signed)
         with ThreadPoolExecutor(max_workers=pool) as executor:
             list(executor.map(create, range(pool)))
     except (OSError, ValueError, KeyError, TypeError) as error:

@@ -21,6 +21,16 @@ from tools.ops import identity
 ClientFactory = Callable[[str], Any]
 
 
+@dataclass(frozen=True)
+class LocalEmulator:
+    """What only a local stack offers a load test: the emulator process whose function workers
+    it may kill, its own endpoints (sent mail) and the orders queue."""
+
+    endpoint: str
+    pid: int
+    orders_queue_url: str
+
+
 @dataclass
 class Target:
     """The API's base URL, the dead-letter queues and the orders table of its environment.
@@ -33,6 +43,7 @@ class Target:
     functions: dict[str, str] = field(default_factory=dict)  # service -> function name
     emulated: bool = False  # the local emulator: metrics from logs are not made
     sign_in: SignIn | None = None  # None: requests carry no token (a bare --target URL)
+    emulator: LocalEmulator | None = None  # the local stack's emulator, when it is running
 
 
 def _dlqs(outputs: Mapping[str, Any]) -> dict[str, str]:
@@ -71,6 +82,10 @@ def local_target(stack: Any = None) -> Target:
         )
 
     platform = outputs.get("platform") or {}
+    state = ministack.status()
+    emulator = None
+    if state.pid and state.port == stack.port and platform.get("orders_queue_url"):
+        emulator = LocalEmulator(stack.endpoint, state.pid, platform["orders_queue_url"])
     return Target(
         stack.api_url(outputs),
         _dlqs(outputs),
@@ -78,6 +93,7 @@ def local_target(stack: Any = None) -> Target:
         make_client,
         dict(platform.get("function_names") or {}),
         emulated=True,
+        emulator=emulator,
         sign_in=_sign_in(
             platform,
             make_client,

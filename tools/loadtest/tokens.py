@@ -113,6 +113,10 @@ class TokenFile:
             f"{refresh_margin(self._lifetime_s):.0f} s before they expire"
         )
 
+    def access_token(self, customer_id: str) -> str:
+        """The customer's current token (the run's own calls beside artillery's)."""
+        return self.tokens[customer_id].access_token
+
     def renew_due(self) -> bool:
         """Renew every token if the earliest is within the margin of its expiry."""
         earliest = min(t.expires_at for t in self.tokens.values())

@@ -32,6 +32,7 @@ import fcntl
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -555,6 +556,83 @@ def stop(quiet: bool = False, timeout: float = 15.0) -> bool:
     # Extracted function code and layers of this run; persisted state lives in state/.
     shutil.rmtree(state_dir() / "tmp", ignore_errors=True)
     _say("stopped", quiet)
+    return True
+
+
+# --- function worker processes (the fault-injecting load test kills them) ---------------------
+
+# ministack runs each concurrent invocation of a Python function in a worker process of its
+# own: `<its python> <TMPDIR>/ministack-lambda-<function>-<mkdtemp suffix>/_worker.py`, a child
+# of the emulator. Between invocations the worker waits on its stdin pipe for the next event.
+_WORKER_SCRIPT = re.compile(r"/ministack-lambda-(?P<function>.+)-[a-z0-9_]{8}/_worker\.py$")
+_WAITING_FOR_AN_EVENT = frozenset({"pipe_read", "anon_pipe_read", "pipe_wait"})
+
+
+@dataclass(frozen=True)
+class FunctionWorker:
+    pid: int
+    function: str
+    busy: bool  # in an invocation (not waiting on its stdin for the next event)
+    cmdline: tuple[str, ...]
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name: state, ppid, pgrp, ..."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def function_workers(emulator_pid: int | None = None) -> list[FunctionWorker]:
+    """The function worker processes of the emulator this tool started (or of
+    `emulator_pid`, which must be one): only its own children running a worker script."""
+    if emulator_pid is None:
+        info = _read_info()
+        emulator_pid = info.get("pid") if info else None
+    if not emulator_pid or not _is_ours(emulator_pid):
+        return []
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if len(fields) < 2 or int(fields[1]) != emulator_pid or fields[0] == "Z":
+            continue
+        cmd = _cmdline(int(entry.name))
+        match = _WORKER_SCRIPT.search(cmd[1]) if len(cmd) == 2 else None
+        if match is None:
+            continue
+        try:
+            waiting_on = (entry / "wchan").read_text().strip()
+        except OSError:
+            continue
+        workers.append(
+            FunctionWorker(
+                pid=int(entry.name),
+                function=match["function"],
+                busy=waiting_on not in _WAITING_FOR_AN_EVENT,
+                cmdline=tuple(cmd),
+            )
+        )
+    return workers
+
+
+def kill_function_worker(worker: FunctionWorker, emulator_pid: int) -> bool:
+    """SIGKILL one worker, as a crash or a Lambda timeout ends an invocation; only when that
+    pid is still the same worker of our emulator (pids are reused). True if it was killed."""
+    fields = _stat_fields(worker.pid)
+    if (
+        not _is_ours(emulator_pid)
+        or len(fields) < 2
+        or int(fields[1]) != emulator_pid
+        or tuple(_cmdline(worker.pid)) != worker.cmdline
+    ):
+        return False
+    try:
+        os.kill(worker.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
     return True
 
 

@@ -8,6 +8,11 @@ counted from the start of each invocation, so that an invocation that takes over
 does not send at once. What SES still throttles is tried again after a growing pause within the
 invocation's time, then left to the queue ("try later"); an address SES refuses is a permanent
 answer, reported as RecipientRejected and not retried.
+
+SES takes no idempotency key, so a send is only ever repeated when SES certainly did not take
+the message: it answered with a throttle (here), or an error or was never reached (MailNotSent:
+the queue delivers it again). A request whose answer was lost (a read timeout) may have mailed
+the customer: it raises plain Unavailable and is never resent, here or by the SDK (clients.py).
 """
 
 from __future__ import annotations
@@ -17,10 +22,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 from orders_core.domain import NotificationMessage
-from orders_core.ports import RecipientRejected, Unavailable
+from orders_core.ports import MailNotSent, RecipientRejected, Unavailable
+
+# The request never reached SES: the message certainly did not leave.
+NOT_REACHED = (EndpointConnectionError, ConnectTimeoutError)
 
 # SES v2 SendEmail errors (and the v1 / generic throttling codes) that mean "not now".
 THROTTLED = frozenset(
@@ -38,9 +51,9 @@ THROTTLED_ATTEMPTS = 4
 FIRST_BACKOFF_S = 1.0
 
 
-class SendThrottled(Unavailable):
+class SendThrottled(MailNotSent):
     """SES throttled the send, or the invocation has no time left for the next paced send:
-    the message is sent later, when the queue delivers it again."""
+    nothing was sent; the message is sent later, when the queue delivers it again."""
 
 
 class SendPacer:
@@ -104,6 +117,7 @@ class SesMailer:
         self._jitter = jitter
         self.pacer = SendPacer(sends_per_second, clock, sleep) if sends_per_second else None
         self._deadline: float | None = None
+        self._turn_held = False
 
     @property
     def jitter(self) -> random.Random:
@@ -115,26 +129,39 @@ class SesMailer:
     def begin_invocation(self, time_left_ms: Callable[[], int]) -> None:
         """The invocation's time: no send is started that could not finish inside it."""
         self._deadline = self.clock() + time_left_ms() / 1000 - END_MARGIN_S
+        self._turn_held = False  # a turn left from the last invocation would skip its pause
         if self.pacer is not None:
             self.pacer.begin()
+
+    def wait_for_turn(self) -> None:
+        """Wait for the next paced send slot and hold it for the next send: the notifier waits
+        here, before it claims the notification, so that a worker dying in a paced wait leaves
+        no claim behind. SendThrottled, without waiting, when the slot is past the time left."""
+        if self.pacer is None or self._turn_held:
+            return
+        self.pacer.take_turn(self._deadline)
+        self._turn_held = True
 
     def send(self, recipient: str, message: NotificationMessage) -> str:
         attempt = 1
         while True:
+            self.wait_for_turn()  # at once when the caller waited for it already
+            self._turn_held = False
             if self.pacer is not None:
-                self.pacer.take_turn(self._deadline)
+                self.pacer.push_back(self.pacer.interval)  # the next slot counts from this send
             try:
                 return self._send_once(recipient, message)
+            except NOT_REACHED as error:
+                raise MailNotSent(f"SES was not reached for {recipient}: {error}") from error
             except BotoCoreError as error:
-                raise Unavailable(
-                    f"SES did not take the message for {recipient}: {error}"
-                ) from error
-            except ClientError as error:
+                # No answer (a read timeout, a dropped connection): SES may have sent it.
+                raise Unavailable(f"no answer from SES for {recipient}: {error}") from error
+            except ClientError as error:  # SES answered: it did not take the message
                 code = error.response.get("Error", {}).get("Code", "")
                 if code in REFUSED and self.sender.lower() not in _message(error).lower():
                     raise RecipientRejected(f"{code}: {_message(error)}") from error
                 if code not in THROTTLED:
-                    raise Unavailable(
+                    raise MailNotSent(
                         f"SES did not take the message for {recipient}: {error}"
                     ) from error
                 throttled = error

@@ -26,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from orders_core.domain import (
     ISO_4217_CURRENCIES,
     Notification,
+    NotificationStatus,
     Order,
     OrderItem,
     OrderStatus,
@@ -160,6 +161,25 @@ def _order_from_item(item: Mapping[str, Any]) -> Order:
     )
 
 
+def _notification_item(notification: Notification) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **notification_key(notification.order_id),
+        "type": {"S": "NOTIFICATION"},
+        "order_id": {"S": notification.order_id},
+        "event_type": {"S": notification.event_type.value},
+        "status": {"S": notification.status.value},
+        "subject": {"S": notification.subject},
+        "recorded_at": {"S": _timestamp(notification.recorded_at)},
+    }
+    if notification.recipient:
+        item["recipient"] = {"S": notification.recipient}
+    if notification.message_id:
+        item["message_id"] = {"S": notification.message_id}
+    if notification.reason:
+        item["reason"] = {"S": notification.reason}
+    return item
+
+
 def _error_code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
@@ -213,20 +233,25 @@ class OrdersTable:
 
     # --- orders -----------------------------------------------------------------------------
 
-    def add_pending(self, order: Order) -> bool:
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        """Put the item unless its key holds one already; False when it did."""
         try:
             self.dynamodb.put_item(
                 TableName=self.table_name,
-                Item=_order_item(order),
+                Item=item,
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
             if _error_code(error) == "ConditionalCheckFailedException":
                 return False
-            raise Unavailable(f"could not store order {order.order_id}: {error}") from error
-        except BotoCoreError as error:
-            raise Unavailable(f"could not store order {order.order_id}: {error}") from error
+            raise
         return True
+
+    def add_pending(self, order: Order) -> bool:
+        try:
+            return self._put_new(_order_item(order))
+        except (ClientError, BotoCoreError) as error:
+            raise Unavailable(f"could not store order {order.order_id}: {error}") from error
 
     def get_order(self, order_id: str) -> Order | None:
         item = self.dynamodb.get_item(
@@ -414,23 +439,29 @@ class OrdersTable:
 
     # --- notifications ----------------------------------------------------------------------
 
+    def claim(self, notification: Notification) -> Notification | None:
+        if self._put_new(_notification_item(notification)):
+            return None
+        existing = self.notification_for(notification.order_id)
+        if existing is None:  # released between the two calls: the next delivery claims it
+            raise Unavailable(f"the notification of {notification.order_id} moved")
+        return existing
+
+    def release(self, notification: Notification) -> None:
+        try:
+            self.dynamodb.delete_item(
+                TableName=self.table_name,
+                Key=notification_key(notification.order_id),
+                ConditionExpression="#status = :sending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":sending": {"S": NotificationStatus.SENDING.value}},
+            )
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
+
     def record(self, notification: Notification) -> None:
-        item: dict[str, Any] = {
-            **notification_key(notification.order_id),
-            "type": {"S": "NOTIFICATION"},
-            "order_id": {"S": notification.order_id},
-            "event_type": {"S": notification.event_type.value},
-            "status": {"S": notification.status.value},
-            "subject": {"S": notification.subject},
-            "recorded_at": {"S": _timestamp(notification.recorded_at)},
-        }
-        if notification.recipient:
-            item["recipient"] = {"S": notification.recipient}
-        if notification.message_id:
-            item["message_id"] = {"S": notification.message_id}
-        if notification.reason:
-            item["reason"] = {"S": notification.reason}
-        self.dynamodb.put_item(TableName=self.table_name, Item=item)
+        self.dynamodb.put_item(TableName=self.table_name, Item=_notification_item(notification))
 
     def notification_for(self, order_id: str) -> Notification | None:
         item = self.dynamodb.get_item(

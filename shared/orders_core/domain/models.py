@@ -6,6 +6,7 @@ queue (the API answers 422; the processor sends a message that breaks one to its
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
@@ -16,12 +17,14 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     computed_field,
     field_validator,
     model_validator,
@@ -50,12 +53,48 @@ OrderId = Annotated[
     StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
 ]
 Currency = Annotated[
-    str, StringConstraints(min_length=3, max_length=3), AfterValidator(_known_currency)
+    str,
+    StringConstraints(min_length=3, max_length=3),
+    AfterValidator(_known_currency),
+    # The document lists the codes; the validator above says which one is wrong and why.
+    Field(json_schema_extra={"enum": sorted(ISO_4217_CURRENCIES)}),
 ]
+
+# A price as a string: a positive decimal of at most 1,000,000 and at most four decimal
+# places (the most any currency has), without sign, exponent or spaces. What a price may be in
+# the order's currency is then checked against its minor units (`item_problems`).
+MONEY_PATTERN = (
+    r"^(?:[1-9][0-9]{0,5}(?:\.[0-9]{1,4})?"
+    r"|0\.(?:[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9])"
+    r"|1000000(?:\.0{1,4})?)$"
+)
+_MONEY_STRING = re.compile(MONEY_PATTERN)
+
+
+def _money_string_in_the_documented_form(value: Any) -> Any:
+    # Decimal() also reads "1e3", " 12.5" and "+3": the contract is the plain form only.
+    if isinstance(value, str) and not _MONEY_STRING.match(value):
+        raise ValueError(
+            'a price is a JSON number or a decimal string like "12.50" '
+            "(greater than 0, at most 1000000, at most 4 decimal places)"
+        )
+    return value
+
+
 # Money leaves the system as a decimal string ("12.50"): JSON numbers are floats to most clients.
 Money = Annotated[
     Decimal,
     Field(gt=0, le=MAX_UNIT_PRICE, allow_inf_nan=False),
+    BeforeValidator(_money_string_in_the_documented_form),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": int(MAX_UNIT_PRICE)},
+                {"type": "string", "pattern": MONEY_PATTERN},
+            ]
+        },
+        mode="validation",
+    ),
     PlainSerializer(lambda value: str(value), return_type=str, when_used="json"),
 ]
 Total = Annotated[
@@ -200,9 +239,17 @@ class OrderEvent(Model):
 
 
 class NotificationStatus(StrEnum):
+    """Where the customer's mail about an order stands. It is sent at most once: the record
+    is claimed (SENDING) before the mail goes to SES and completed (SENT, or REJECTED when SES
+    refused the address) after it."""
+
+    SENDING = "SENDING"  # claimed; its attempt is sending, or died while it sent
     SENT = "SENT"
     SKIPPED_NO_ADDRESS = "SKIPPED_NO_ADDRESS"
     REJECTED = "REJECTED"  # the mail provider refused the address: final, not retried
+    # An attempt died between its claim and SES's answer: the mail left once or not at all.
+    # It is not sent again; an operator can tell from SES's sending records.
+    UNCERTAIN = "UNCERTAIN"
 
 
 class NotificationMessage(Model):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections import Counter
 from http import HTTPStatus
 from pathlib import Path
 
@@ -76,6 +77,48 @@ def test_a_short_local_stack_run_passes_thresholds_and_reconciliation(tmp_path, 
     for chart in ("throughput.png", "latency.png", "errors.png"):
         assert (run_dir / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.count("src='data:image/png;base64,") == 3
+
+
+@pytest.mark.xdist_group("local_stack")
+def test_faults_at_load_lose_no_order_and_do_nothing_twice(tmp_path, local_stack):
+    # A few seconds of load with every kind of fault, denser than `FAULTS=1` injects them.
+    code, result = run(
+        tmp_path, target.local_target(local_stack.stack),
+        "--rate", "8", "--duration", "8", "--warmup", "5", "--no-charts",
+        "--faults", "--fault-seed", "20261202", "--crash-every", "1",
+        "--duplicate-share", "0.3", "--poison-share", "0.15", "--unstocked-share", "0.15",
+    )  # fmt: skip
+
+    faults, rec = result["faults"], result["reconciliation"]
+    checked = faults["audit"]
+    killed = Counter(crash["service"] for crash in faults["crashes"] if crash["killed"])
+    assert killed["orders_api"] >= 1, faults["crashes"]
+    assert killed["order_processor"] + killed["notifier"] >= 1, faults["crashes"]
+    assert [d for d in faults["duplicates"] if d["sent"]]
+    assert faults["poison"]
+    assert faults["unstocked"]
+    # what the system made of them
+    assert rec["lost"] == rec["unverified"] == 0, rec
+    assert checked["taken_twice"] == checked["not_taken"] == {}, checked
+    assert checked["units_taken"] > 0
+    assert checked["mailed_twice"] == checked["sent_not_mailed"] == [], checked
+    assert checked["not_sent_but_mailed"] == [], checked
+    assert checked["notification_missing"] == [], checked
+    assert checked["poison_in_dlq"] == len(faults["poison"]), checked
+    assert checked["poison_stored"] == [], checked
+    assert checked["unstocked_rejected"] == len(
+        [u for u in faults["unstocked"] if u["status"] == 202]
+    )
+    # Nothing lost, nothing twice; the thresholds are the measured FAULTS=1 run's to judge (on
+    # a quiet machine): beside the suite's other workers, the worker restart that follows a
+    # crash may outlast a request's 10 s timeout.
+    assert code in (verdict.EXIT_PASS, verdict.EXIT_THRESHOLDS), result["thresholds"]
+    run_dir = tmp_path / "run"
+    records = [json.loads(line) for line in (run_dir / "faults.jsonl").read_text().splitlines()]
+    assert len(records) == sum(
+        len(faults[k]) for k in ("crashes", "duplicates", "poison", "unstocked")
+    )
+    assert "Faults held: <span class='pass'>yes</span>" in (run_dir / "summary.html").read_text()
 
 
 @pytest.mark.xdist_group("local_stack")

@@ -13,11 +13,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -235,23 +237,32 @@ def handler(event, context):
 """
 
 
-def test_a_handler_runs_against_this_emulator_and_its_output_is_in_function_logs(env):
+def create_function(env: dict[str, str], name: str, source: str) -> Any:
+    """Start the emulator and create a Python function `name` from one handler module; returns
+    a Lambda client of the emulator."""
     assert cli("start", env=env).returncode == 0
     url = cli("endpoint", env=env).stdout.strip()
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as zf:
-        zf.writestr("probe/handler.py", HANDLER)
+        zf.writestr(f"{name}/handler.py", source)
     client = _client("lambda", url)
     client.create_function(
-        FunctionName="probe",
+        FunctionName=name,
         Runtime="python3.12",
-        Role="arn:aws:iam::000000000000:role/probe",
-        Handler="probe.handler.handler",
+        Role=f"arn:aws:iam::000000000000:role/{name}",
+        Handler=f"{name}.handler.handler",
         Code={"ZipFile": code.getvalue()},
+        Timeout=60,
     )
     client.get_waiter("function_active_v2").wait(
-        FunctionName="probe", WaiterConfig={"Delay": 0.5, "MaxAttempts": 20}
+        FunctionName=name, WaiterConfig={"Delay": 0.5, "MaxAttempts": 20}
     )
+    return client
+
+
+def test_a_handler_runs_against_this_emulator_and_its_output_is_in_function_logs(env):
+    client = create_function(env, "probe", HANDLER)
+    url = cli("endpoint", env=env).stdout.strip()
 
     result = json.loads(client.invoke(FunctionName="probe")["Payload"].read())
 
@@ -296,3 +307,53 @@ def test_cognito_tokens_of_this_emulator_are_signed_with_the_keys_its_jwks_publi
 
     assert claims["iss"].endswith(f"/{pool}")
     assert (claims["token_use"], claims["username"]) == ("access", "cust-1")
+
+
+SLEEPER = """
+import time
+def handler(event, context):
+    time.sleep(event.get("seconds", 0))
+    return "slept"
+"""
+
+
+def test_a_worker_in_an_invocation_is_found_and_killed_and_no_other_process_is(env, tmp_path):
+    client = create_function(env, "sleeper", SLEEPER)
+    emulator = _pid(env)
+    client.invoke(FunctionName="sleeper", Payload=b'{"seconds": 0}')  # a worker, now idle
+    [idle] = ministack.function_workers(emulator)
+    assert (idle.function, idle.busy) == ("sleeper", False)
+
+    # A process that looks like a worker but is not the emulator's: never listed, never killed.
+    script = tmp_path / "ministack-lambda-sleeper-abcd1234" / "_worker.py"
+    script.parent.mkdir()
+    script.write_text("import time; time.sleep(120)")
+    decoy = subprocess.Popen([sys.executable, str(script)])
+    try:
+        answers: list[dict] = []
+        call = threading.Thread(
+            target=lambda: answers.append(
+                client.invoke(FunctionName="sleeper", Payload=b'{"seconds": 30}')
+            )
+        )
+        call.start()
+        deadline = time.monotonic() + 20
+        while not (busy := [w for w in ministack.function_workers(emulator) if w.busy]):
+            assert time.monotonic() < deadline, "the invocation never showed as in flight"
+            time.sleep(0.05)
+        assert [w.pid for w in busy] == [idle.pid]
+        assert decoy.pid not in {w.pid for w in ministack.function_workers(emulator)}
+        lookalike = ministack.FunctionWorker(
+            decoy.pid, "sleeper", True, (sys.executable, str(script))
+        )
+        assert not ministack.kill_function_worker(lookalike, emulator)
+        assert decoy.poll() is None
+
+        assert ministack.kill_function_worker(busy[0], emulator)
+        call.join(timeout=20)
+        payload = json.loads(answers[0]["Payload"].read())
+        assert answers[0]["FunctionError"]  # the invocation failed, as a crashed Lambda's does
+        assert "died" in json.dumps(payload)
+    finally:
+        decoy.kill()
+        decoy.wait()

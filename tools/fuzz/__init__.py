@@ -1,0 +1,1 @@
+"""Fuzzing the orders API from its OpenAPI document with schemathesis (`make fuzz`)."""

@@ -1,0 +1,5 @@
+import sys
+
+from tools.fuzz.api import main
+
+sys.exit(main())
