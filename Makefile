@@ -152,6 +152,11 @@ capacity: $(VENV_STAMP) ## Plan ENV at RPS req/s against its settings and AWS qu
 	@test -n "$(RPS)" || { echo "usage: make capacity ENV=staging RPS=1000 [DURATION=s RAMP=s RUN=<load run dir>|last]" >&2; exit 2; }
 	@$(PY) -m tools.ops.capacity --env "$(ENV)" --rps "$(RPS)" $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP)) $(if $(RUN),--run $(RUN)) $(if $(PROFILE),--profile $(PROFILE))
 
+.PHONY: token
+# USER is in every shell's environment: only a USER= on the command line names a customer.
+token: $(VENV_STAMP) ## Print an access token of ENV's user pool for USER=<seeded customer id>, or ADMIN=1 (orders/admin); use make -s
+	@$(PY) -m tools.ops.token --env "$(ENV)" $(if $(ADMIN),--admin,$(if $(filter command line,$(origin USER)),--user "$(USER)"))
+
 .PHONY: seed
 seed: $(VENV_STAMP) ## Seed ENV for a load test: stock the run cannot exhaust, mailbox-simulator customers [PROFILE=env RATE= DURATION= RAMP=]
 	@$(PY) -m tools.ops.seed --env "$(ENV)" $(if $(PROFILE),--profile $(PROFILE)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) $(if $(RAMP),--ramp $(RAMP))
@@ -199,9 +204,9 @@ logs: $(VENV_STAMP) ## Function logs of the local stack (FOLLOW=1 to follow)
 # --- Fuzzing (tools/fuzz/: schemathesis from docs/api/orders.openapi.json) -------
 
 .PHONY: fuzz
-fuzz: $(VENV_STAMP) ## Fuzz the local stack's API from its OpenAPI document [MAX_EXAMPLES=100 MAX_TIME=120 SEED=n URL=...]
+fuzz: $(VENV_STAMP) ## Fuzz the local stack's API from its OpenAPI document, signed in [MAX_EXAMPLES=100 MAX_TIME=120 SEED=n URL=... CUSTOMER=id TOKEN=...]
 	@$(PY) -m tools.fuzz $(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) $(if $(MAX_TIME),--max-time $(MAX_TIME)) \
-		$(if $(SEED),--seed $(SEED)) $(if $(URL),--url $(URL))
+		$(if $(SEED),--seed $(SEED)) $(if $(URL),--url $(URL)) $(if $(CUSTOMER),--customer $(CUSTOMER)) $(if $(TOKEN),--token $(TOKEN))
 
 # --- Load test (loadtest/, tools/loadtest/; artillery runs with telemetry off) ---
 

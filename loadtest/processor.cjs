@@ -12,6 +12,12 @@
 //
 // LOADTEST_STALL_MS=<n> burns n ms of CPU per virtual user: it saturates the
 // load generator on purpose, for the test of the saturation check.
+//
+// LOADTEST_TOKENS_FILE names {customer id: access token}, written by the
+// runner before the run and replaced (one rename) when it renews the tokens
+// (tools/loadtest/tokens.py). Each virtual user sends its customer's token;
+// the file is read again when it changed, checked at most once a second.
+// Without it, requests carry no token (a bare --target, the stand-in API).
 'use strict';
 
 const crypto = require('node:crypto');
@@ -23,6 +29,24 @@ const RUN_DIR = process.env.LOADTEST_RUN_DIR || '';
 const ORDERS_LOG = RUN_DIR ? path.join(RUN_DIR, 'orders.log') : '';
 const ARRIVALS_LOG = RUN_DIR ? path.join(RUN_DIR, 'arrivals.log') : '';
 const STALL_MS = Number(process.env.LOADTEST_STALL_MS || 0);
+const TOKENS_FILE = process.env.LOADTEST_TOKENS_FILE || '';
+const tokens = { byCustomer: null, mtimeMs: -1, checkedAt: 0 };
+
+// The customer's current access token, from TOKENS_FILE.
+function tokenOf(customerId) {
+  const now = Date.now();
+  if (tokens.byCustomer === null || now - tokens.checkedAt >= 1000) {
+    tokens.checkedAt = now;
+    const { mtimeMs } = fs.statSync(TOKENS_FILE);
+    if (mtimeMs !== tokens.mtimeMs) {
+      tokens.byCustomer = JSON.parse(fs.readFileSync(TOKENS_FILE, 'utf8'));
+      tokens.mtimeMs = mtimeMs;
+    }
+  }
+  const token = tokens.byCustomer[customerId];
+  if (!token) throw new Error(`no token for customer ${customerId} in ${TOKENS_FILE}`);
+  return token;
+}
 
 // Rows of data/skus.csv, loaded whole by artillery (payload with loadAll, so
 // run-fargate/run-lambda bundle it too): [sku, unit_price] arrays, or objects.
@@ -50,6 +74,11 @@ function startVuser(context, _events, next) {
     return next(new Error('prod load test refused: set LOADTEST_ALLOW_PROD=yes to opt in'));
   }
   if (ARRIVALS_LOG) fs.appendFileSync(ARRIVALS_LOG, `${Date.now()}\n`);
+  try {
+    context.vars.authorization = TOKENS_FILE ? `Bearer ${tokenOf(context.vars.customer_id)}` : '';
+  } catch (error) {
+    return next(error);
+  }
   if (STALL_MS > 0) {
     const until = Date.now() + STALL_MS;
     while (Date.now() < until) {

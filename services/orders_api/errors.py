@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import (
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from orders_api.models import ErrorBody, FieldProblem
+from orders_api.models import ErrorBody, FieldProblem, GatewayErrorBody
 from orders_core.observability import logger
 from orders_core.ports import Unavailable
 
@@ -55,12 +55,27 @@ class ApiError(Exception):
         }
 
 
+# What the gateway answers itself, in front of the function, is not the error body.
+_GATEWAY_NOTES = {
+    HTTPStatus.UNAUTHORIZED: "Unauthorized. A missing, expired, foreign or forged token is "
+    'answered by API Gateway itself: {"message": "Unauthorized"} (GatewayErrorBody); a token that '
+    "is not an access token by the function (ErrorBody).",
+    HTTPStatus.FORBIDDEN: "Forbidden. A token without the route's scope is answered by API "
+    'Gateway itself: {"message": "Forbidden"} (GatewayErrorBody); a customer_id other than the '
+    "token's by the function (ErrorBody).",
+}
+
+
 def error_responses(*statuses: HTTPStatus) -> dict[int, dict[str, Any]]:
     """OpenAPI `responses` entries for error statuses a route answers."""
     return {
         status.value: {
-            "description": status.phrase,
-            "content": {"application/json": {"model": ErrorBody}},
+            "description": _GATEWAY_NOTES.get(status, status.phrase),
+            "content": {
+                "application/json": {
+                    "model": ErrorBody | GatewayErrorBody if status in _GATEWAY_NOTES else ErrorBody
+                }
+            },
         }
         for status in statuses
     }

@@ -5,6 +5,9 @@
     GET  /customers/{customer_id}/orders  a customer's orders, newest first, paged
     GET  /health                          liveness, touches nothing else
 
+Every route but /health is behind API Gateway's JWT authorizer: the caller is read from the
+verified token's claims (orders_api.callers) and orders_core decides what it may see: a
+customer its own orders, the admin scope everyone's; another customer's order answers 404.
 Parsing and validation are powertools' (orders_api.models); the work is
 orders_core.workflows over the adapters of orders_core.wiring; failures are answered by
 orders_api.errors, and bodies are checked before routing by orders_api.transport.
@@ -18,10 +21,12 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from orders_api import errors
+from orders_api.callers import caller_from
 from orders_api.errors import ApiError, error_responses
 from orders_api.models import (
     CreateOrderRequest,
@@ -32,13 +37,13 @@ from orders_api.models import (
 )
 from orders_api.transport import RouteTable, body_problem
 from orders_core import wiring
-from orders_core.domain import Order
+from orders_core.domain import Caller, NotYourCustomer, Order
 from orders_core.domain.models import CustomerId, Model, OrderId
 from orders_core.entrypoint import EventSource, lambda_entrypoint
 from orders_core.idempotency import Idempotent
 from orders_core.observability import logger, metrics, tracer
 from orders_core.ports import InvalidCursor, Unavailable
-from orders_core.workflows import place_order
+from orders_core.workflows import customer_orders, find_order, place_order
 
 TITLE = "Orders API"
 VERSION = "1.0.0"
@@ -55,6 +60,20 @@ IDEMPOTENCY_KEY = Annotated[
 ]
 
 app = APIGatewayHttpResolver(enable_validation=True)
+SECURITY_SCHEME = "cognito"
+app.configure_openapi(
+    security_schemes={
+        SECURITY_SCHEME: HTTPBearer(
+            bearerFormat="JWT",
+            description="An access token of the environment's Cognito user pool, checked by API "
+            "Gateway (issuer, audience, signature, expiry, the route's scopes). A customer's token "
+            "(sign-in through the customer client; scope aws.cognito.signin.user.admin) acts for "
+            "that customer; a client-credentials token of the admin client with the orders/admin "
+            "scope reads any customer's orders. Without a valid token: 401 from the gateway.",
+        )
+    }
+)
+SIGNED_IN = [{SECURITY_SCHEME: []}]
 routes = RouteTable(lambda: app.get_openapi_schema(title=TITLE, version=VERSION))
 errors.register(app, routes)
 
@@ -66,10 +85,19 @@ class PlaceOrderCommand(Model):
     request: CreateOrderRequest
 
 
+def caller() -> Caller:
+    return caller_from(
+        app.current_event.request_context.authorizer, wiring.current().settings.admin_scope
+    )
+
+
 def place(request: CreateOrderRequest) -> dict[str, Any]:
     order = request.to_order(str(uuid.uuid4()), datetime.now(UTC))
     current = wiring.current()
-    unrecorded = place_order(order, current.queue, current.orders)
+    try:
+        unrecorded = place_order(order, caller(), current.queue, current.orders)
+    except NotYourCustomer as refusal:
+        raise ApiError(HTTPStatus.FORBIDDEN, "customer_mismatch", str(refusal)) from None
     if unrecorded:
         logger.warning(
             "order enqueued; its PENDING record was not stored and appears once processed",
@@ -124,7 +152,9 @@ def place_idempotently(request: CreateOrderRequest, key: str) -> dict[str, Any]:
     "/orders",
     summary="Place an order",
     description="Accepts the order for processing and answers 202 with its id. The order then "
-    "becomes CONFIRMED (stock reserved) or REJECTED (with the reason).",
+    "becomes CONFIRMED (stock reserved) or REJECTED (with the reason). Placed with a customer's "
+    "token, for that customer only: a customer_id other than the token's is refused (403).",
+    security=SIGNED_IN,
     responses={
         202: {
             "description": "Accepted",
@@ -132,6 +162,8 @@ def place_idempotently(request: CreateOrderRequest, key: str) -> dict[str, Any]:
         },
         **error_responses(
             HTTPStatus.BAD_REQUEST,
+            HTTPStatus.UNAUTHORIZED,
+            HTTPStatus.FORBIDDEN,
             HTTPStatus.CONFLICT,
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
@@ -158,16 +190,24 @@ def create_order(
 @app.get(
     "/orders/<order_id>",
     summary="Get an order",
+    description="The caller's own order, or any order with the orders/admin scope. Another "
+    "customer's order answers 404, as a missing one does.",
+    security=SIGNED_IN,
     responses={
         200: {"description": "The order", "content": {"application/json": {"model": Order}}},
-        **error_responses(HTTPStatus.NOT_FOUND, HTTPStatus.UNPROCESSABLE_ENTITY),
+        **error_responses(
+            HTTPStatus.UNAUTHORIZED,
+            HTTPStatus.FORBIDDEN,
+            HTTPStatus.NOT_FOUND,
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+        ),
     },
     tags=["orders"],
 )
 def get_order(
     order_id: Annotated[OrderId, Path(description="The id POST /orders returned.")],
 ) -> Order:
-    order = wiring.current().orders.get_order(order_id)
+    order = find_order(order_id, caller(), wiring.current().orders)
     if order is None:
         raise ApiError(HTTPStatus.NOT_FOUND, "order_not_found", f"no order {order_id}")
     return order
@@ -176,12 +216,21 @@ def get_order(
 @app.get(
     "/customers/<customer_id>/orders",
     summary="List a customer's orders, newest first",
+    description="The caller's own orders, or any customer's with the orders/admin scope. "
+    "Another customer answers 404.",
+    security=SIGNED_IN,
     responses={
         200: {
             "description": "One page of orders",
             "content": {"application/json": {"model": CustomerOrders}},
         },
-        **error_responses(HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY),
+        **error_responses(
+            HTTPStatus.BAD_REQUEST,
+            HTTPStatus.UNAUTHORIZED,
+            HTTPStatus.FORBIDDEN,
+            HTTPStatus.NOT_FOUND,
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+        ),
     },
     tags=["orders"],
 )
@@ -193,9 +242,11 @@ def list_customer_orders(
     ] = None,
 ) -> CustomerOrders:
     try:
-        page = wiring.current().orders.list_customer_orders(customer_id, limit, cursor)
+        page = customer_orders(customer_id, caller(), wiring.current().orders, limit, cursor)
     except InvalidCursor as error:
         raise ApiError(HTTPStatus.BAD_REQUEST, "invalid_cursor", str(error)) from None
+    if page is None:
+        raise ApiError(HTTPStatus.NOT_FOUND, "customer_not_found", f"no customer {customer_id}")
     return CustomerOrders(
         orders=[OrderSummary.of(order) for order in page.orders], next_cursor=page.next_cursor
     )

@@ -102,5 +102,11 @@ class ErrorBody(Model):
     request_id: str | None = None
 
 
+class GatewayErrorBody(Model):
+    """What API Gateway answers itself, in front of the function (a refused token)."""
+
+    message: str = Field(description='"Unauthorized" or "Forbidden".')
+
+
 class Health(Model):
     status: str = "ok"

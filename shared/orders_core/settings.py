@@ -26,6 +26,8 @@ class Settings:
     # The notifier's share of the environment's SES sending rate, per execution environment;
     # None sends unpaced (tests, tools).
     mail_sends_per_second: float | None = None
+    # The scope of the user pool's resource server that reads any customer's orders.
+    admin_scope: str = "orders/admin"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -42,6 +44,7 @@ class Settings:
             notification_sender=env.get("NOTIFICATION_SENDER"),
             idempotency_ttl_seconds=int(ttl),
             smoke_checks=_smoke_checks(env.get("SMOKE_CHECKS", "{}")),
+            admin_scope=env.get("ADMIN_SCOPE", "orders/admin"),
         )
 
     def require(self, name: str) -> str:

@@ -4,8 +4,13 @@ None of them can change anything: the API is asked for its health, given an orde
 validation (refused before anything is written) and asked for an order id uuid4 never makes
 (version nibble 0); a queue consumer is given one record that is not an order, which it must
 report as a failed item (it fails before it touches the table). What each must answer is
-part of the check. Pure data and rules: the pre-traffic hook invokes them
-(orders_core.workflows.smoke_test_deployment).
+part of the check.
+
+The hook invokes the version itself, not through the gateway, so the API's requests carry
+what API Gateway's JWT authorizer would pass on for a verified customer access token: the
+claims of SMOKE_CALLER, a customer that owns no order (the API decides what a caller may see
+from those claims; the gateway, which checks tokens, is not part of a version). Pure data and
+rules: the pre-traffic hook invokes them (orders_core.workflows.smoke_test_deployment).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ KINDS = (HTTP_API, SQS_CONSUMER)
 # A well-formed order id that no order has: uuid4 always sets the version nibble to 4.
 MISSING_ORDER_ID = "00000000-0000-0000-0000-000000000000"
 SMOKE_MESSAGE_ID = "pre-traffic-smoke-test"
+SMOKE_CALLER = "pre-traffic-hook"
+SIGN_IN_SCOPE = "aws.cognito.signin.user.admin"  # what a customer's access token carries
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,17 @@ def http_request(method: str, path: str, body: str | None = None) -> dict[str, A
             },
             "requestId": f"pre-traffic-{method.lower()}-{path.strip('/').replace('/', '-')}",
             "routeKey": "$default",
+            "authorizer": {
+                "jwt": {
+                    "claims": {
+                        "token_use": "access",
+                        "username": SMOKE_CALLER,
+                        "client_id": SMOKE_CALLER,
+                        "scope": SIGN_IN_SCOPE,
+                    },
+                    "scopes": [SIGN_IN_SCOPE],
+                }
+            },
             "stage": "$default",
             "timeEpoch": 0,
         },
@@ -115,7 +133,7 @@ def checks_for(kind: str) -> tuple[SmokeCheck, ...]:
             SmokeCheck(
                 "POST /orders (invalid)",
                 # No items, no currency: refused by validation before anything is written.
-                http_request("POST", "/orders", json.dumps({"customer_id": "cust-000001"})),
+                http_request("POST", "/orders", json.dumps({"customer_id": SMOKE_CALLER})),
                 answers_status(400, 422),
             ),
             SmokeCheck(

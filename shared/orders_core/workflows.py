@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from orders_core import smoke
 from orders_core.domain import (
+    Caller,
     Notification,
     NotificationStatus,
     Order,
@@ -31,6 +32,7 @@ from orders_core.ports import (
     Mailer,
     MailNotSent,
     NotificationLog,
+    OrderPage,
     OrderQueue,
     OrderRepository,
     RecipientRejected,
@@ -42,20 +44,42 @@ from orders_core.ports import (
 Clock = Callable[[], datetime]
 
 
-def place_order(order: Order, queue: OrderQueue, orders: OrderRepository) -> str | None:
-    """Accept an order: enqueue it, then record it as PENDING. Returns why the PENDING record
-    could not be stored, or None (the order is accepted either way).
+def place_order(
+    order: Order, caller: Caller, queue: OrderQueue, orders: OrderRepository
+) -> str | None:
+    """Accept an order the caller places for its own customer (NotYourCustomer otherwise):
+    enqueue it, then record it as PENDING. Returns why the PENDING record could not be stored,
+    or None (the order is accepted either way).
 
     The message on the queue is the order's source of truth: once SQS has it, the order is
     processed or ends in the dead-letter queue. So a failure to enqueue is the caller's error
     (Unavailable, and nothing is stored), while a failure to store the PENDING copy afterwards
     only delays what GET /orders/{id} shows: the processor writes the order either way."""
+    caller.check_places_for(order.customer_id)
     queue.submit(order)
     try:
         orders.add_pending(order)
     except Unavailable as error:
         return str(error)
     return None
+
+
+def find_order(order_id: str, caller: Caller, orders: OrderRepository) -> Order | None:
+    """The order, if it exists and the caller may read it. Another customer's order is None,
+    exactly as a missing one, so that nobody learns which ids exist."""
+    order = orders.get_order(order_id)
+    if order is None or not caller.may_read(order.customer_id):
+        return None
+    return order
+
+
+def customer_orders(
+    customer_id: str, caller: Caller, orders: OrderRepository, limit: int, cursor: str | None
+) -> OrderPage | None:
+    """A page of the customer's orders, newest first; None when the caller may not read them."""
+    if not caller.may_read(customer_id):
+        return None
+    return orders.list_customer_orders(customer_id, limit, cursor)
 
 
 class Outcome(StrEnum):

@@ -278,6 +278,48 @@ data "aws_iam_policy_document" "deploy" {
     }
   }
 
+  # --- The API's user pool (Cognito) ---------------------------------------------------
+
+  statement {
+    sid       = "CreateUserPool"
+    actions   = ["cognito-idp:CreateUserPool"]
+    resources = ["*"] # a pool id is random: creating one is allowed only with this environment's tag
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/platform:environment"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid = "ManageUserPool"
+    # The pool, its domain, resource server and app clients are all authorised on the pool.
+    actions = [
+      "cognito-idp:CreateResourceServer", "cognito-idp:CreateUserPoolClient",
+      "cognito-idp:CreateUserPoolDomain", "cognito-idp:DeleteResourceServer",
+      "cognito-idp:DeleteUserPool", "cognito-idp:DeleteUserPoolClient",
+      "cognito-idp:DeleteUserPoolDomain", "cognito-idp:DescribeResourceServer",
+      "cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient",
+      "cognito-idp:GetUserPoolMfaConfig", "cognito-idp:ListTagsForResource",
+      "cognito-idp:SetUserPoolMfaConfig", "cognito-idp:TagResource", "cognito-idp:UntagResource",
+      "cognito-idp:UpdateResourceServer", "cognito-idp:UpdateUserPool",
+      "cognito-idp:UpdateUserPoolClient", "cognito-idp:UpdateUserPoolDomain",
+    ]
+    resources = ["arn:${local.partition}:cognito-idp:${var.region}:${var.account_id}:userpool/*"]
+    # Pool ids are random: only pools carrying this environment's tag.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/platform:environment"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid       = "DescribeUserPoolDomains"
+    actions   = ["cognito-idp:DescribeUserPoolDomain"]
+    resources = ["*"] # no resource-level permissions: a domain is looked up by its name
+  }
+
   # --- Logs, alarms, alarm topic ---------------------------------------------------
 
   statement {
@@ -418,6 +460,27 @@ data "aws_iam_policy_document" "deploy" {
       variable = "dynamodb:LeadingKeys"
       values   = ["SKU#*", "CUSTOMER#*"]
     }
+  }
+
+  statement {
+    sid = "SeedLoadTestCustomers"
+    # A Cognito user for every load-test customer, with the password the load test signs in with
+    # (tools/ops/seed.py); the pool's other users are never read.
+    actions   = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminSetUserPassword"]
+    resources = ["arn:${local.partition}:cognito-idp:${var.region}:${var.account_id}:userpool/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/platform:environment"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid = "LoadTestCustomerPassword"
+    # The load-test customers' password, a SecureString under the AWS managed key aws/ssm (whose
+    # key policy admits callers of this account through SSM: no KMS grant is needed).
+    actions   = ["ssm:GetParameter", "ssm:PutParameter"]
+    resources = ["arn:${local.partition}:ssm:${var.region}:${var.account_id}:parameter/${local.stack_name[each.key]}/loadtest/*"]
   }
 
   statement {

@@ -73,15 +73,44 @@ locals {
     pre_traffic_hook_arn = module.pre_traffic_hook.function_arn
   }
 
-  # The routes of docs/api/orders.openapi.json; $default lets the function itself answer
-  # unknown paths (404) and wrong methods (405) with its JSON errors.
-  api_routes = [
-    "POST /orders",
-    "GET /orders/{order_id}",
-    "GET /customers/{customer_id}/orders",
-    "GET /health",
-    "$default",
-  ]
+
+  # Who may call each route of docs/api/orders.openapi.json. Every route but GET /health needs
+  # a token of the environment's user pool; the gateway also checks that it carries one of
+  # the route's scopes. A customer's access token carries Cognito's sign-in scope (ID tokens
+  # carry none, so they are refused here too); the admin client's carries orders/admin. The
+  # gateway cannot tell one customer from another: which orders a caller sees is the API's
+  # decision (its own customer's, any customer's with orders/admin). $default lets the
+  # function answer unknown paths (404) and wrong methods (405), to callers with a token.
+  customer_scope = "aws.cognito.signin.user.admin"
+  admin_scope    = module.user_pool.scope_identifiers["admin"]
+  api_routes = {
+    "POST /orders"                        = [local.customer_scope] # orders are placed by customers only
+    "GET /orders/{order_id}"              = [local.customer_scope, local.admin_scope]
+    "GET /customers/{customer_id}/orders" = [local.customer_scope, local.admin_scope]
+    "$default"                            = [local.customer_scope, local.admin_scope]
+    "GET /health"                         = null # public: load balancers and smoke checks
+  }
+}
+
+# --- identity ----------------------------------------------------------------------------
+
+module "user_pool" {
+  source = "../modules/user-pool"
+
+  name = "${local.name}-customers"
+  # Unique across AWS accounts in the region: the account id makes it this environment's.
+  domain_prefix        = "${local.name}-${data.aws_caller_identity.current.account_id}"
+  deletion_protection  = var.user_pool.deletion_protection
+  self_sign_up_enabled = var.user_pool.self_sign_up_enabled
+
+  # SRP for apps; the password over TLS for scripts (make token, the load test's sign-in).
+  customer_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+  access_token_validity_minutes = var.user_pool.access_token_validity_minutes
+  id_token_validity_minutes     = var.user_pool.id_token_validity_minutes
+  refresh_token_validity_days   = var.user_pool.refresh_token_validity_days
+
+  tags = local.tags
 }
 
 # --- data --------------------------------------------------------------------------------
@@ -207,6 +236,7 @@ module "orders_api" {
     POWERTOOLS_SERVICE_NAME = "orders_api"
     ORDERS_QUEUE_URL        = module.orders_queue.queue_url
     IDEMPOTENCY_TTL_SECONDS = "86400"
+    ADMIN_SCOPE             = local.admin_scope
   })
   log_retention_in_days = var.log_retention_days
   tracing_mode          = local.tracing_mode
@@ -379,13 +409,17 @@ module "http_api" {
   name        = "${local.name}-api"
   description = "Orders API (docs/api/orders.openapi.json)"
   routes = {
-    for key in local.api_routes : key => {
+    for key, scopes in local.api_routes : key => {
       function_invoke_arn  = module.orders_api.alias_invoke_arn
       function_name        = module.orders_api.function_name
       function_qualifier   = module.orders_api.alias_name
       timeout_milliseconds = min(var.api_function.timeout * 1000, 30000)
+      authorization        = scopes == null ? "NONE" : "JWT"
+      authorization_scopes = coalesce(scopes, [])
     }
   }
+  # Tokens of this environment's pool, issued to its customer or admin client.
+  jwt_authorizer = merge(module.user_pool.jwt_authorizer, { name = "${local.name}-customers" })
   throttling = {
     burst_limit = var.api_throttling.burst_limit
     rate_limit  = var.api_throttling.rate_limit

@@ -129,3 +129,27 @@ output "region" {
   description = "Region of the stack: where tools find its table and queues."
   value       = data.aws_region.current.name
 }
+
+output "user_pool" {
+  description = "The API's sign-in: the pool, its clients, the issuer the authorizer accepts, where admin tools exchange client credentials for a token, and the admin scope. The admin client's secret is read from Cognito (DescribeUserPoolClient), never from outputs."
+  value = {
+    id                 = module.user_pool.user_pool_id
+    arn                = module.user_pool.user_pool_arn
+    issuer_url         = module.user_pool.issuer_url
+    customer_client_id = module.user_pool.customer_client_id
+    admin_client_id    = module.user_pool.admin_client_id
+    token_endpoint     = module.user_pool.token_endpoint
+    admin_scope        = local.admin_scope
+    customer_scope     = local.customer_scope
+  }
+}
+
+output "api_route_authorization" {
+  description = "How the gateway authorizes each route of the API: type (NONE or JWT), authorizer_id and the scopes a token must carry one of."
+  value       = module.http_api.route_authorization
+}
+
+output "name" {
+  description = "<name_prefix>-<environment>: what the environment's resources are named with (and its SSM parameters under /<name>/)."
+  value       = local.name
+}

@@ -294,3 +294,20 @@ variable "deployment" {
     error_message = "the local environment has no deployment: the emulator has no CodeDeploy, so Terraform moves the alias there."
   }
 }
+
+variable "user_pool" {
+  description = "The environment's Cognito user pool (the API's sign-in): deletion_protection (Cognito refuses to delete the pool and its users' accounts; off only in dev and local), self_sign_up_enabled (off: only administrators and the seeding create users), and token lifetimes: access and ID tokens in minutes (5-1440; an access token works until it expires, API Gateway does not check revocation), refresh tokens in days (1-3650)."
+  type = object({
+    deletion_protection           = optional(bool, true)
+    self_sign_up_enabled          = optional(bool, false)
+    access_token_validity_minutes = optional(number, 60)
+    id_token_validity_minutes     = optional(number, 60)
+    refresh_token_validity_days   = optional(number, 30)
+  })
+  default = {}
+
+  validation {
+    condition     = var.user_pool.deletion_protection || contains(["local", "dev"], var.environment)
+    error_message = "user_pool.deletion_protection may be off only in local and dev: staging's and prod's pools hold their customers' accounts."
+  }
+}

@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 def _refresh(local_stack, result) -> None:
     local_stack.outputs = result
     local_stack.api_url = result["api_url"]
+    local_stack.tokens.clear()  # a rebuilt stack has a new user pool
 
 
 def test_up_again_after_a_code_change_serves_the_new_code(local_stack, tmp_path):

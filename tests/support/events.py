@@ -32,8 +32,10 @@ def http_api_event(
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     route_key: str = "$default",
+    jwt: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) request, as the sample in tests/events."""
+    """An API Gateway HTTP API (payload 2.0) request, as the sample in tests/events; `jwt` is
+    what a JWT authorizer passes on (customer_jwt, admin_jwt), None for a route without one."""
     event = copy.deepcopy(_sample("apigw_http_v2.json"))
     text = json.dumps(body) if isinstance(body, dict) else body
     event["routeKey"] = route_key
@@ -54,7 +56,51 @@ def http_api_event(
     context["http"]["path"] = path
     context["routeKey"] = route_key
     context["requestId"] = str(uuid.uuid4())
+    if jwt is not None:
+        context["authorizer"] = {"jwt": jwt}
     return event
+
+
+USER_POOL_ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example12"
+SIGN_IN_SCOPE = "aws.cognito.signin.user.admin"
+
+
+def customer_jwt(customer_id: str, token_use: str = "access") -> dict[str, Any]:  # noqa: S107
+    """The authorizer context of a customer's Cognito access token (claims as strings, as API
+    Gateway passes them): a user named by its customer id, signed in through the customer
+    client."""
+    return {
+        "claims": {
+            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, customer_id)),
+            "iss": USER_POOL_ISSUER,
+            "client_id": "customerclient",
+            "token_use": token_use,
+            "scope": SIGN_IN_SCOPE,
+            "username": customer_id,
+            "auth_time": "1764662400",
+            "iat": "1764662400",
+            "exp": "1764666000",
+            "jti": str(uuid.uuid4()),
+        },
+        "scopes": [SIGN_IN_SCOPE],
+    }
+
+
+def admin_jwt(scope: str = "orders/admin") -> dict[str, Any]:
+    """The authorizer context of the admin client's client-credentials token: no user."""
+    return {
+        "claims": {
+            "sub": "adminclient",
+            "iss": USER_POOL_ISSUER,
+            "client_id": "adminclient",
+            "token_use": "access",
+            "scope": scope,
+            "iat": "1764662400",
+            "exp": "1764666000",
+            "jti": str(uuid.uuid4()),
+        },
+        "scopes": [scope],
+    }
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:

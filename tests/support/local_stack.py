@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from tools.iam.calls import ENV_DIR, session_log
 from tools.iam.record import cloudtrail_calls, drain_cloudtrail
 from tools.local.ministack import free_port
 from tools.local.stack import Stack
+from tools.ops import identity
 from tools.ops.seed import seed
 
 
@@ -28,12 +29,37 @@ class Response:
     headers: dict[str, str]
 
 
+ADMIN = "admin"  # request(caller=ADMIN): the admin client's orders/admin token
+BODY_CUSTOMER = "the body's customer"  # the default caller: see LocalStack.request
+DEFAULT_CUSTOMER = "cust-000001"
+
+
 @dataclass
 class LocalStack:
     stack: Stack
     outputs: dict[str, Any]
     api_url: str
     recorded_until: float = 0.0
+    tokens: dict[str, identity.Tokens] = field(default_factory=dict)
+
+    def token(self, caller: str) -> str:
+        """An access token of `caller` (a customer id, or ADMIN), reused until a minute before
+        it expires. A customer the seeding did not create becomes a user first."""
+        held = self.tokens.get(caller)
+        if held is not None and held.expires_at - time.time() > 60:
+            return held.access_token
+        cognito, pool = self.client("cognito-idp"), self.platform["user_pool"]
+        if caller == ADMIN:
+            endpoint = f"{self.stack.endpoint}/oauth2/token"
+            fresh = identity.admin_token(cognito, self.platform, endpoint)
+        else:
+            password = identity.LOCAL_CUSTOMER_PASSWORD
+            identity.create_customers(
+                cognito, pool["id"], {caller: f"success+{caller}@simulator.amazonses.com"}, password
+            )
+            fresh = identity.sign_in(cognito, pool["customer_client_id"], caller, password)
+        self.tokens[caller] = fresh
+        return fresh.access_token
 
     def record_calls(self) -> None:
         """Move the functions' calls the emulator logged since the last time into the test
@@ -70,13 +96,25 @@ class LocalStack:
         body: Any = None,
         headers: dict[str, str] | None = None,
         raw: bytes | None = None,
+        caller: str | None = BODY_CUSTOMER,
     ) -> Response:
+        """`caller` signs the request: a customer id, ADMIN, or None for no token. By default
+        the customer_id of a dict body (the order's own customer), else DEFAULT_CUSTOMER for a
+        POST (only customers place orders) and ADMIN otherwise (reads any customer's orders).
+        An Authorization header given in `headers` is sent as it is."""
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if caller == BODY_CUSTOMER:
+            named = body.get("customer_id") if isinstance(body, dict) else None
+            if isinstance(named, str) and named:
+                caller = named
+            else:
+                caller = DEFAULT_CUSTOMER if method == "POST" else ADMIN
+        signed = {"Authorization": f"Bearer {self.token(caller)}"} if caller else {}
         request = urllib.request.Request(  # noqa: S310 - loopback only
             f"{self.api_url}{path}",
             data=data,
             method=method,
-            headers={"Content-Type": "application/json", **(headers or {})},
+            headers={"Content-Type": "application/json", **signed, **(headers or {})},
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310

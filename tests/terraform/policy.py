@@ -264,3 +264,24 @@ def cost_allocation_tags_set_outside_providers(blocks: Iterable[Block]) -> list[
                 if match:
                     found.append(f"{block.address}: sets the {match.group(1)} tag in {key}")
     return found
+
+
+PUBLIC_ROUTES = frozenset({"GET /health"})
+
+
+def routes_open_without_a_token(plan: dict[str, Any]) -> list[str]:
+    """Routes of a plan (`terraform show -json`) that API Gateway lets through without a valid
+    JWT: authorization other than JWT, or JWT without an authorizer. Only PUBLIC_ROUTES may be."""
+    found = []
+    routes = [c for c in plan.get("resource_changes", []) if c["type"] == "aws_apigatewayv2_route"]
+    if not routes:
+        return ["the plan has no API routes"]
+    for change in routes:
+        after, unknown = change["change"]["after"] or {}, change["change"]["after_unknown"] or {}
+        key = after.get("route_key")
+        if key in PUBLIC_ROUTES:
+            continue
+        has_authorizer = bool(after.get("authorizer_id")) or unknown.get("authorizer_id") is True
+        if after.get("authorization_type") != "JWT" or not has_authorizer:
+            found.append(f"{change['address']} ({key}): {after.get('authorization_type')}")
+    return found

@@ -37,7 +37,7 @@ from orders_core.clients import new_client
 from orders_core.domain import OrderItem, new_order
 from orders_core.observability import logger
 from orders_core.settings import Settings
-from tests.support.events import LambdaContext, http_api_event
+from tests.support.events import LambdaContext, customer_jwt, http_api_event
 from tests.unit.conftest import REGION, TABLE
 from tools.cost.measured import MEASURED_FILE, item_size
 
@@ -170,6 +170,7 @@ def metered(platform, monkeypatch) -> Callable[[str, Callable[[], Any]], dict]:
 
 
 def _api(method: str, path: str, body: Any = None, **kwargs: Any) -> dict:
+    kwargs.setdefault("jwt", customer_jwt(CUSTOMER))
     response = api.lambda_handler(http_api_event(method, path, body, **kwargs), LambdaContext())
     assert response["statusCode"] < 300, response
     return json.loads(response["body"])

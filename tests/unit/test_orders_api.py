@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from orders_api import handler
+from orders_core import wiring
 from orders_core.domain import OrderStatus
 from orders_core.ports import Unavailable
-from tests.support.events import LambdaContext, http_api_event
+from tests.support.events import LambdaContext, admin_jwt, customer_jwt, http_api_event
 
 ORDER = {
     "customer_id": "c-42",
@@ -25,6 +26,8 @@ ORDER = {
 
 
 def call(method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, dict, dict]:
+    """The request as customer c-42 (ORDER's), unless `jwt` names another caller."""
+    kwargs.setdefault("jwt", customer_jwt("c-42"))
     response = handler.lambda_handler(http_api_event(method, path, body, **kwargs), LambdaContext())
     return response["statusCode"], json.loads(response["body"] or "null"), response["headers"]
 
@@ -161,7 +164,13 @@ def test_the_same_idempotency_key_with_another_body_is_refused(platform):
 def test_idempotency_keys_belong_to_one_customer(platform):
     headers = {"Idempotency-Key": "shared-key"}
     a = call("POST", "/orders", ORDER, headers=headers)
-    b = call("POST", "/orders", {**ORDER, "customer_id": "c-43"}, headers=headers)
+    b = call(
+        "POST",
+        "/orders",
+        {**ORDER, "customer_id": "c-43"},
+        headers=headers,
+        jwt=customer_jwt("c-43"),
+    )
     assert a[1]["order_id"] != b[1]["order_id"]
     assert len(queued(platform)) == 2
 
@@ -257,7 +266,7 @@ def test_health_answers_without_touching_aws(platform, monkeypatch):
 def test_each_request_logs_one_line_with_its_request_id_and_counts_accepted_orders(
     platform, log_lines, capsys
 ):
-    event = http_api_event("POST", "/orders", ORDER)
+    event = http_api_event("POST", "/orders", ORDER, jwt=customer_jwt("c-42"))
     handler.lambda_handler(event, LambdaContext())
     handled = [line for line in log_lines() if line.get("message") == "request handled"]
     assert len(handled) == 1
@@ -269,3 +278,89 @@ def test_each_request_logs_one_line_with_its_request_id_and_counts_accepted_orde
     [emf] = [blob for blob in emitted if "OrdersAccepted" in blob]
     assert emf["OrdersAccepted"] == [1.0]
     assert ["environment"] in emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+
+
+# --- who calls: the token's claims ---------------------------------------------------------------
+
+
+def test_an_order_is_placed_for_the_customer_the_token_names(platform):
+    status, body, _ = call(
+        "POST", "/orders", {**ORDER, "customer_id": "c-7"}, jwt=customer_jwt("c-7")
+    )
+
+    assert status == 202
+    assert platform.table.get_order(body["order_id"]).customer_id == "c-7"
+
+
+@pytest.mark.parametrize(
+    ("jwt", "reason"),
+    [
+        (customer_jwt("c-43"), "'c-42' is not the signed-in customer ('c-43')"),
+        (admin_jwt(), "this token has no customer"),
+    ],
+)
+def test_an_order_for_a_customer_other_than_the_token_s_is_refused(platform, jwt, reason):
+    status, body, _ = call("POST", "/orders", ORDER, jwt=jwt)
+
+    assert (status, body["error"]) == (403, "customer_mismatch")
+    assert reason in body["message"]
+    assert queued(platform) == []
+
+
+def test_another_customer_s_order_answers_404_like_a_missing_one(platform):
+    order_id = call("POST", "/orders", ORDER)[1]["order_id"]
+
+    status, body, _ = call("GET", f"/orders/{order_id}", jwt=customer_jwt("c-43"))
+    missing = call("GET", "/orders/7d1f3c2a-0000-4000-8000-000000000000", jwt=customer_jwt("c-43"))
+
+    assert (status, body["error"]) == (404, "order_not_found")
+    assert (missing[0], missing[1]["error"]) == (404, "order_not_found")
+    assert call("GET", f"/orders/{order_id}")[1]["customer_id"] == "c-42"  # its own customer
+
+
+def test_another_customer_s_order_list_answers_404(platform):
+    call("POST", "/orders", ORDER)
+
+    status, body, _ = call("GET", "/customers/c-42/orders", jwt=customer_jwt("c-43"))
+
+    assert (status, body["error"]) == (404, "customer_not_found")
+    assert call("GET", "/customers/c-43/orders", jwt=customer_jwt("c-43"))[:2] == (
+        200,
+        {"orders": [], "next_cursor": None},
+    )
+
+
+def test_the_admin_scope_reads_any_customer_s_orders(platform):
+    order_id = call("POST", "/orders", ORDER)[1]["order_id"]
+
+    order = call("GET", f"/orders/{order_id}", jwt=admin_jwt())
+    listing = call("GET", "/customers/c-42/orders", jwt=admin_jwt())
+
+    assert (order[0], order[1]["customer_id"]) == (200, "c-42")
+    assert (listing[0], [o["order_id"] for o in listing[1]["orders"]]) == (200, [order_id])
+    other_scope = call("GET", f"/orders/{order_id}", jwt=admin_jwt("orders/reports"))
+    assert other_scope[0] == 404  # a client-credentials token without orders/admin reads nothing
+
+
+def test_the_admin_scope_is_the_one_the_stack_configures(platform, monkeypatch):
+    order_id = call("POST", "/orders", ORDER)[1]["order_id"]
+    monkeypatch.setenv("ADMIN_SCOPE", "shop/back-office")
+    wiring.install(None)  # settings are read once per execution environment
+
+    assert call("GET", f"/orders/{order_id}", jwt=admin_jwt("shop/back-office"))[0] == 200
+    assert call("GET", f"/orders/{order_id}", jwt=admin_jwt("orders/admin"))[0] == 404
+
+
+def test_an_id_token_is_refused_even_though_the_gateway_let_it_through(platform):
+    status, body, _ = call("GET", "/customers/c-42/orders", jwt=customer_jwt("c-42", "id"))
+
+    assert (status, body["error"]) == (401, "access_token_required")
+    assert "make token" in body["message"]
+
+
+def test_a_request_without_the_authorizer_s_claims_is_unauthenticated(platform):
+    status, body, _ = call("POST", "/orders", ORDER, jwt=None)
+
+    assert (status, body["error"]) == (401, "unauthenticated")
+    assert queued(platform) == []
+    assert call("GET", "/health", jwt=None)[0] == 200

@@ -8,7 +8,9 @@ from decimal import Decimal
 import pytest
 
 from orders_core.domain import (
+    Caller,
     NotificationStatus,
+    NotYourCustomer,
     OrderEventType,
     OrderItem,
     OrderStatus,
@@ -17,7 +19,14 @@ from orders_core.domain import (
     new_order,
 )
 from orders_core.ports import MailNotSent, RecipientRejected, Unavailable
-from orders_core.workflows import Outcome, notify_customer, place_order, process_order
+from orders_core.workflows import (
+    Outcome,
+    customer_orders,
+    find_order,
+    notify_customer,
+    place_order,
+    process_order,
+)
 from tests.unit.fakes import (
     InMemoryCustomers,
     InMemoryNotifications,
@@ -28,6 +37,9 @@ from tests.unit.fakes import (
 )
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+CUSTOMER_CALLER = Caller(customer_id="c-9")
 
 
 def clock() -> datetime:
@@ -49,14 +61,14 @@ def orders() -> InMemoryOrders:
 
 def test_placing_an_order_enqueues_it_then_records_it_pending(orders):
     queue = RecordingQueue()
-    assert place_order(accepted(), queue, orders) is None
+    assert place_order(accepted(), CUSTOMER_CALLER, queue, orders) is None
     assert queue.submitted == [accepted()]
     assert orders.get_order(accepted().order_id).status is OrderStatus.PENDING
 
 
 def test_an_order_that_cannot_be_enqueued_is_refused_and_leaves_nothing_behind(orders):
     with pytest.raises(Unavailable):
-        place_order(accepted(), RecordingQueue(fail=True), orders)
+        place_order(accepted(), CUSTOMER_CALLER, RecordingQueue(fail=True), orders)
     assert orders.orders == {}
 
 
@@ -65,7 +77,7 @@ def test_an_order_whose_pending_record_fails_after_enqueueing_is_still_processed
     queue = RecordingQueue()
     orders.fail_add_pending = True
     order = accepted(SKU_A=2)
-    assert "injected" in place_order(order, queue, orders)
+    assert "injected" in place_order(order, CUSTOMER_CALLER, queue, orders)
     assert orders.get_order(order.order_id) is None
 
     orders.fail_add_pending = False
@@ -118,7 +130,7 @@ def test_an_outcome_not_yet_announced_is_announced_on_redelivery(orders):
 
 
 def test_a_pending_record_is_finalized_in_place(orders):
-    place_order(accepted(SKU_A=1), RecordingQueue(), orders)
+    place_order(accepted(SKU_A=1), CUSTOMER_CALLER, RecordingQueue(), orders)
     processed = process_order(accepted(SKU_A=1), orders, RecordingPublisher(), clock)
     assert processed.order.created_at == T0
     assert processed.order.status is OrderStatus.CONFIRMED
@@ -142,6 +154,52 @@ def test_a_customer_without_an_address_is_recorded_as_skipped_not_retried():
     assert notification.status is NotificationStatus.SKIPPED_NO_ADDRESS
     assert mailer.sent == []
     assert log.notification_for(event.order_id).status is NotificationStatus.SKIPPED_NO_ADDRESS
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("caller", "reason"),
+    [
+        (Caller(customer_id="c-10"), r"is not the signed-in customer \('c-10'\)"),
+        (Caller(customer_id=None, is_admin=True), "this token has no customer"),
+    ],
+)
+def test_an_order_for_another_customer_is_refused_before_anything_is_written(
+    orders, caller, reason
+):
+    queue = RecordingQueue()
+    with pytest.raises(NotYourCustomer, match=reason):
+        place_order(accepted(), caller, queue, orders)
+    assert queue.submitted == []
+    assert orders.get_order(accepted().order_id) is None
+
+
+def test_a_customer_finds_its_own_order_and_another_customer_s_is_as_missing(orders):
+    place_order(accepted(), CUSTOMER_CALLER, RecordingQueue(), orders)
+    order_id = accepted().order_id
+
+    assert find_order(order_id, CUSTOMER_CALLER, orders).customer_id == "c-9"
+    assert find_order(order_id, Caller(customer_id="c-10"), orders) is None
+    assert find_order("no-such-order", CUSTOMER_CALLER, orders) is None
+
+
+def test_the_admin_scope_reads_every_customer_s_orders(orders):
+    place_order(accepted(), CUSTOMER_CALLER, RecordingQueue(), orders)
+    admin = Caller(customer_id=None, is_admin=True)
+
+    assert find_order(accepted().order_id, admin, orders).customer_id == "c-9"
+    page = customer_orders("c-9", admin, orders, limit=10, cursor=None)
+    assert [o.order_id for o in page.orders] == [accepted().order_id]
+
+
+def test_a_customer_lists_its_own_orders_and_no_one_else_s(orders):
+    place_order(accepted(), CUSTOMER_CALLER, RecordingQueue(), orders)
+
+    assert len(customer_orders("c-9", CUSTOMER_CALLER, orders, 10, None).orders) == 1
+    assert customer_orders("c-9", Caller(customer_id="c-10"), orders, 10, None) is None
+    assert customer_orders("c-9", Caller(customer_id=None), orders, 10, None) is None
 
 
 class WorkerDied(BaseException):

@@ -75,6 +75,13 @@ def _api_event() -> dict:
     )
     event["requestContext"]["http"].update(method="POST", path="/orders")
     event["requestContext"]["requestId"] = "{{uuid}}"
+    # What the JWT authorizer passes on for customer c-1's access token: the order is placed.
+    event["requestContext"]["authorizer"] = {
+        "jwt": {
+            "claims": {"username": "c-1", "token_use": "access"},
+            "scopes": ["aws.cognito.signin.user.admin"],
+        }
+    }
     return event
 
 

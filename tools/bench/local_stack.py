@@ -23,6 +23,7 @@ import time
 from tools.local.ministack import free_port
 from tools.local.stack import (
     REPO_ROOT,
+    SMOKE_CUSTOMER,
     SMOKE_SKU,
     Stack,
     copy_sources,
@@ -33,23 +34,28 @@ from tools.local.stack import (
 WORK = REPO_ROOT / ".local" / "bench-up"
 
 
-def round_trips(api_url: str, count: int) -> list[float]:
+def round_trips(api_url: str, token: str, count: int) -> list[float]:
+    """Orders of the smoke-check customer, signed with its token (obtained before timing)."""
     seconds = []
+    signed = {"Authorization": f"Bearer {token}"}
     for _ in range(count):
         started = time.perf_counter()
         status, accepted = http_json(
             "POST",
             f"{api_url}/orders",
             {
-                "customer_id": "bench",
+                "customer_id": SMOKE_CUSTOMER,
                 "currency": "EUR",
                 "items": [{"sku": SMOKE_SKU, "quantity": 1, "unit_price": "1.00"}],
             },
+            headers=signed,
         )
         if status != 202:
             raise RuntimeError(f"POST /orders answered {status}: {accepted}")
         while True:
-            status, order = http_json("GET", f"{api_url}/orders/{accepted['order_id']}")
+            status, order = http_json(
+                "GET", f"{api_url}/orders/{accepted['order_id']}", headers=signed
+            )
             if status == 200 and order["status"] != "PENDING":
                 break
             time.sleep(0.02)
@@ -92,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         changed = dict(stack.timings)
         stack.source_dir = REPO_ROOT
         print(f"==> {args.orders} orders, one after another, POST until CONFIRMED", flush=True)
-        trips = round_trips(result["api_url"], args.orders)
+        token = stack.sign_in(result, SMOKE_CUSTOMER)
+        trips = round_trips(result["api_url"], token, args.orders)
     finally:
         stack.stop_emulator()
         if (dist / "previous").exists() and not arch_dir.exists():

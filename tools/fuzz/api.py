@@ -12,8 +12,14 @@ bodies and headers as documented; invalid data refused, valid data accepted
 405 with Allow for the methods a path does not take.
 
 The target is the local stack `make up` started, or --url, on loopback only (the fuzz sends
-hostile input). Bounded by --max-examples (per operation and phase) and --max-time, which
-schemathesis fills by repeating the fuzzing and stateful phases. The seed is printed first:
+hostile input). Every request is signed in as one customer: the local stack's smoke-check
+customer, or --customer with --token (`make token`) for --url. The document cannot say that a
+body's or a path's customer id must be the signed-in one, so schemathesis.toml fixes both to
+it; the answers for another customer's ids (403, 404) and for no token (401) are
+tests/e2e/test_authentication.py's.
+
+Bounded by --max-examples (per operation and phase) and --max-time, which schemathesis fills
+by repeating the fuzzing and stateful phases. The seed is printed first:
 the same seed against the same code generates the same cases.
 
 Writes .local/fuzz/<UTC timestamp>/: failures.txt (every failure with the curl command that
@@ -26,6 +32,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import subprocess
 import sys
@@ -44,6 +51,18 @@ EXIT_CLEAN, EXIT_FAILURES, EXIT_REFUSED = 0, 1, 2
 
 class FuzzRefused(RuntimeError):
     """Nothing to fuzz, or a target this tool must not send hostile input to."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who the fuzz's requests are from: a customer id and its access token."""
+
+    customer_id: str
+    access_token: str
+
+    def environment(self) -> dict[str, str]:
+        """What schemathesis.toml reads (its ${...} placeholders)."""
+        return {"FUZZ_CUSTOMER_ID": self.customer_id, "FUZZ_ACCESS_TOKEN": self.access_token}
 
 
 @dataclass(frozen=True)
@@ -113,6 +132,7 @@ def write_failures(path: Path, failures: Sequence[Failure], seed: int) -> None:
 def run(
     url: str,
     run_dir: Path,
+    caller: SignedIn,
     seed: int | None = None,
     max_examples: int = 100,
     max_time: float | None = None,
@@ -135,6 +155,7 @@ def run(
         proc = subprocess.Popen(
             cmd,
             cwd=run_dir,
+            env={**os.environ, **caller.environment()},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -170,15 +191,25 @@ def _json(path: Path) -> dict:
         return {}
 
 
-def local_api_url() -> str:
-    """The API of the stack `make up` started (EMULATOR_PORT, EMULATOR_STATE_DIR)."""
-    from tools.loadtest.common import LoadtestError
-    from tools.loadtest.target import local_target
+def local_api() -> tuple[str, SignedIn]:
+    """The API of the stack `make up` started (EMULATOR_PORT, EMULATOR_STATE_DIR), and its
+    smoke-check customer signed in."""
+    from tools.local import ministack
+    from tools.local.stack import SMOKE_CUSTOMER, Stack, StackError
 
+    state = ministack.status()
+    if not state.running or not state.healthy:
+        raise FuzzRefused(
+            f"no local stack answers on port {state.port}: run `make up` first "
+            "(with the same EMULATOR_PORT and EMULATOR_STATE_DIR)"
+        )
+    stack = Stack(port=state.port)
     try:
-        return local_target().url
-    except LoadtestError as error:
-        raise FuzzRefused(str(error)) from None
+        outputs = stack.outputs()
+        token = stack.sign_in(outputs, SMOKE_CUSTOMER)
+    except (StackError, KeyError) as error:
+        raise FuzzRefused(f"the local stack is not fully up ({error}); run `make up`") from None
+    return stack.api_url(outputs), SignedIn(SMOKE_CUSTOMER, token)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -186,6 +217,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m tools.fuzz", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--url", help="the API's base URL (default: the `make up` stack's)")
+    parser.add_argument("--customer", help="with --url: the customer id the token is of")
+    parser.add_argument("--token", help="with --url: that customer's access token (make token)")
     parser.add_argument(
         "--max-examples", type=int, default=100, help="cases per operation and phase (100)"
     )
@@ -202,10 +235,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     try:
-        url = (args.url or local_api_url()).rstrip("/")
+        if args.url:
+            if not (args.customer and args.token):
+                raise FuzzRefused(
+                    "--url needs --customer and --token (make -s token ENV=<env> USER=<id>)"
+                )
+            url, caller = args.url, SignedIn(args.customer, args.token)
+        else:
+            url, caller = local_api()
         result = run(
-            url,
+            url.rstrip("/"),
             (args.run_dir or RUNS_DIR / started).resolve(),
+            caller,
             seed=args.seed,
             max_examples=args.max_examples,
             max_time=args.max_time or None,

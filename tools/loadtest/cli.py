@@ -4,6 +4,8 @@ reconciliation of earlier runs' order logs. Exit codes: tools.loadtest.verdict."
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
 import datetime as dt
 import json
 import math
@@ -60,6 +62,7 @@ from tools.loadtest.run import (
 from tools.loadtest.summary import RunOutcome, render_summary
 from tools.loadtest.target import Target, is_loopback, local_target, terraform_target
 from tools.loadtest.thresholds import Thresholds, evaluate_thresholds, thresholds_of
+from tools.loadtest.tokens import AdminToken, TokenFile
 from tools.loadtest.verdict import (
     EXIT_INVALID,
     EXIT_PASS,
@@ -204,7 +207,7 @@ def _main(args: argparse.Namespace, target: Target | None) -> int:
     sys.path.insert(0, str(LOADTEST_DIR))
     from generate_data import generate
 
-    generate()
+    data = generate()
 
     if args.distributed:
         return _distributed(args, url, phases, overrides, report_path, run_dir)
@@ -220,29 +223,44 @@ def _main(args: argparse.Namespace, target: Target | None) -> int:
         return EXIT_PASS
     ensure_installed()
 
-    injector = baseline = None
-    if fault_plan is not None:
-        injector = FaultInjector(
-            fault_plan, target, run_dir / "orders.log", run_dir, plan.duration_s
+    with contextlib.ExitStack() as signed_in:
+        tokens = token_file = None
+        if target.sign_in is not None:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            with data["customers"].open(newline="") as rows:
+                customers = [row["customer_id"] for row in csv.DictReader(rows)]
+            token_file = TokenFile(run_dir / "tokens.json", target.sign_in, customers)
+            tokens = signed_in.enter_context(token_file).path
+        injector = baseline = None
+        if fault_plan is not None:
+            injector = FaultInjector(
+                fault_plan,
+                target,
+                run_dir / "orders.log",
+                run_dir,
+                plan.duration_s,
+                token_for=token_file.access_token if token_file is not None else None,
+            )
+            baseline = Baseline.read(injector.table)
+            log(f"faults: the stock of {len(baseline.stock)} SKUs read before the run")
+
+        warmup_s = float(meta.get("warmup_s", 0) if args.warmup is None else args.warmup)
+        if warmup_s > 0:
+            _warm_up(args.env, url, phases, warmup_s, requests_per_vuser(prof), run_dir, tokens)
+
+        log(
+            f"artillery: {args.env} against {url}, plan {plan.duration_s:g} s, "
+            f"{plan.vusers:g} virtual users; run dir {run_dir}"
         )
-        baseline = Baseline.read(injector.table)
-        log(f"faults: the stock of {len(baseline.stock)} SKUs read before the run")
-
-    warmup_s = float(meta.get("warmup_s", 0) if args.warmup is None else args.warmup)
-    if warmup_s > 0:
-        _warm_up(args.env, url, phases, warmup_s, requests_per_vuser(prof), run_dir)
-
-    log(
-        f"artillery: {args.env} against {url}, plan {plan.duration_s:g} s, "
-        f"{plan.vusers:g} virtual users; run dir {run_dir}"
-    )
-    timeout_s = plan.duration_s * 1.5 + 120
-    if injector is not None:
-        injector.start()
-    try:
-        rc, timed_out = run_artillery(cmd, run_dir, timeout_s)
-    finally:
-        fault_log = injector.stop() if injector is not None else None
+        timeout_s = plan.duration_s * 1.5 + 120
+        if injector is not None:
+            injector.start()
+        try:
+            rc, timed_out = run_artillery(cmd, run_dir, timeout_s, tokens=tokens)
+        finally:
+            fault_log = injector.stop() if injector is not None else None
+    if tokens is not None:
+        tokens.unlink(missing_ok=True)  # bearer tokens do not outlive the run
     if fault_log is not None:
         log(f"faults injected: {fault_log.line()}")
     if not report_path.is_file():
@@ -323,15 +341,19 @@ def _warm_up(
     warmup_s: float,
     per_vuser: float,
     run_dir: Path,
+    tokens: Path | None = None,
 ) -> None:
     plan = plan_of(phases)
     pool = min(32, max(4, math.ceil(plan.vusers * per_vuser / plan.duration_s / 4)))
-    log(f"priming: {prime(url, run_dir / 'warmup' / 'orders.log', pool)}")
+    signed = json.loads(tokens.read_text()) if tokens else None
+    log(f"priming: {prime(url, run_dir / 'warmup' / 'orders.log', pool, tokens=signed)}")
     warm = {"config": {"phases": warmup_phases(phases, warmup_s), "ensure": {"conditions": []}}}
     log(f"warm-up: {warm['config']['phases'][0]} (not judged)")
     warm_cmd = [str(NODE_BIN), str(ARTILLERY_RUN), "run", "-q"]
     warm_cmd += artillery_args(env, url, warm, run_dir / "warmup" / "report.json")
-    warm_rc, _ = run_artillery(warm_cmd, run_dir / "warmup", warmup_s * 2 + 60, echo=False)
+    warm_rc, _ = run_artillery(
+        warm_cmd, run_dir / "warmup", warmup_s * 2 + 60, echo=False, tokens=tokens
+    )
     log(f"warm-up done (artillery exit {warm_rc})")
 
 
@@ -375,7 +397,8 @@ def status_reader(target: Target) -> FallbackReader:
             )
         except Exception as error:  # no region, no botocore...: read through the API
             log(f"cannot read table {target.table_name} ({error}); reading through the API")
-    readers.append(HttpStatusReader(target.url))
+    admin = AdminToken(target.sign_in.admin) if target.sign_in else None
+    readers.append(HttpStatusReader(target.url, token=admin))
     return FallbackReader(readers)
 
 

@@ -223,6 +223,7 @@ class FaultInjector:
         run_dir: Path,
         duration_s: float,
         say: Callable[[str], None] = log,
+        token_for: Callable[[str], str] | None = None,
     ) -> None:
         from orders_core.adapters.queue import SqsOrderQueue
         from orders_core.adapters.table import OrdersTable
@@ -241,6 +242,7 @@ class FaultInjector:
         self.records = run_dir / "faults.jsonl"
         self.schedule = plan.crash_schedule(duration_s)
         self.say = say
+        self.token_for = token_for  # customer id -> access token; None: the API is open
         self.customers, self.skus = load_test_data()
         self.log = FaultLog(plan)
         self._stop = threading.Event()
@@ -405,9 +407,10 @@ class FaultInjector:
             "currency": customer[1],
             "items": [{"sku": sku, "quantity": 1, "unit_price": "9.99"}],
         }
-        status, answer = call(
-            "POST", f"{self.api_url}/orders", body, {"Idempotency-Key": str(uuid.uuid4())}
-        )
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
+        if self.token_for is not None:
+            headers["Authorization"] = f"Bearer {self.token_for(customer[0])}"
+        status, answer = call("POST", f"{self.api_url}/orders", body, headers)
         order_id = (answer or {}).get("order_id") if isinstance(answer, dict) else None
         if status == 202 and order_id:
             with self.placed_log.open("a") as placed:

@@ -24,15 +24,18 @@ ARTILLERY_VERSION = "2.0.34"
 MIN_NODE = (22, 18)
 
 
-def artillery_env(run_dir: Path | None = None) -> dict[str, str]:
+def artillery_env(run_dir: Path | None = None, tokens: Path | None = None) -> dict[str, str]:
     env = {
         **os.environ,
         "ARTILLERY_DISABLE_TELEMETRY": "true",
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
     }
-    env.pop("LOADTEST_RUN_DIR", None)
+    for name in ("LOADTEST_RUN_DIR", "LOADTEST_TOKENS_FILE"):
+        env.pop(name, None)
     if run_dir is not None:
         env["LOADTEST_RUN_DIR"] = str(run_dir)
+    if tokens is not None:
+        env["LOADTEST_TOKENS_FILE"] = str(tokens)  # processor.cjs: the customers' tokens
     return env
 
 

@@ -248,7 +248,8 @@ class TableStatusReader:
 
 
 class HttpStatusReader:
-    """GET /orders/{id} over keep-alive connections, `workers` at once.
+    """GET /orders/{id} over keep-alive connections, `workers` at once, with the admin token
+    when `token` gives one (another customer's order answers 404 like a missing one).
 
     Each call gets a time budget of `min_budget_s` plus `seconds_per_order` for every order
     to read; what is not read by then comes back UNREADABLE. After `give_up_after` failures
@@ -262,8 +263,10 @@ class HttpStatusReader:
         min_budget_s: float = 30.0,
         seconds_per_order: float = 0.01,
         give_up_after: int = 200,
+        token: Callable[[], str] | None = None,
     ) -> None:
         url = urlsplit(base_url.rstrip("/"))
+        self.token = token  # the admin token (orders/admin reads every customer's orders)
         self.scheme, self.netloc, self.prefix = url.scheme, url.netloc, url.path
         self.workers = workers
         self.timeout_s = timeout_s
@@ -309,7 +312,10 @@ class HttpStatusReader:
                     return UNREADABLE
                 conn = connection()
                 try:
-                    conn.request("GET", path, headers={"Accept": "application/json"})
+                    headers = {"Accept": "application/json"}
+                    if self.token is not None:
+                        headers["Authorization"] = f"Bearer {self.token()}"
+                    conn.request("GET", path, headers=headers)
                     response = conn.getresponse()
                     body = response.read()
                 except (OSError, http.client.HTTPException):

@@ -40,13 +40,20 @@ def call(method: str, url: str, body: Any = None, headers: Mapping[str, str] | N
         return error.code, None
 
 
-def prime(url: str, orders_log: Path, pool: int = 4, timeout_s: float = 60.0) -> str:
+def prime(
+    url: str,
+    orders_log: Path,
+    pool: int = 4,
+    timeout_s: float = 60.0,
+    tokens: Mapping[str, str] | None = None,
+) -> str:
     """Start the emulator's function processes calmly, before any load: one order
     created (with an Idempotency-Key) and read until final, and a customer's list, one
     request at a time (the first API, processor and notifier process); then `pool`
     orders created at once (as many API processes, each past its first idempotent
     create). A fresh emulator otherwise starts a dozen processes at once under load,
-    ~1 s of its own CPU each, and requests time out. Returns what happened."""
+    ~1 s of its own CPU each, and requests time out. `tokens` (customer -> access token) signs
+    the requests as the customer. Returns what happened."""
     started = time.monotonic()
     sys.path.insert(0, str(LOADTEST_DIR))
     from generate_data import DEFAULT_OUT
@@ -59,10 +66,11 @@ def prime(url: str, orders_log: Path, pool: int = 4, timeout_s: float = 60.0) ->
         "items": [{"sku": sku[0], "quantity": 1, "unit_price": sku[1]}],
     }
     orders_log.parent.mkdir(parents=True, exist_ok=True)
+    signed = {"Authorization": f"Bearer {tokens[customer[0]]}"} if tokens else {}
 
     def create(_: int = 0) -> str:
         status, accepted = call(
-            "POST", f"{url}/orders", body, {"Idempotency-Key": str(uuid.uuid4())}
+            "POST", f"{url}/orders", body, {"Idempotency-Key": str(uuid.uuid4()), **signed}
         )
         if status != 202:
             raise ValueError(f"POST /orders answered {status}")
@@ -73,13 +81,13 @@ def prime(url: str, orders_log: Path, pool: int = 4, timeout_s: float = 60.0) ->
     try:
         order_id = create()
         while True:
-            status, order = call("GET", f"{url}/orders/{order_id}")
+            status, order = call("GET", f"{url}/orders/{order_id}", headers=signed)
             if status == 200 and order["status"] in FINAL_STATUSES:
                 break
             if time.monotonic() - started > timeout_s:
                 return f"order {order_id} not final after {timeout_s:g} s"
             time.sleep(0.2)
-        call("GET", f"{url}/customers/{quote(customer[0], safe='')}/orders?limit=10")
+        call("GET", f"{url}/customers/{quote(customer[0], safe='')}/orders?limit=10", None, signed)
         with ThreadPoolExecutor(max_workers=pool) as executor:
             list(executor.map(create, range(pool)))
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -88,17 +96,22 @@ def prime(url: str, orders_log: Path, pool: int = 4, timeout_s: float = 60.0) ->
 
 
 def run_artillery(
-    cmd: Sequence[str], run_dir: Path, timeout_s: float, echo: bool = True
+    cmd: Sequence[str],
+    run_dir: Path,
+    timeout_s: float,
+    echo: bool = True,
+    tokens: Path | None = None,
 ) -> tuple[int, bool]:
     """Run artillery in its own process group, saving (and echoing) its output;
-    killed after `timeout_s`. Returns (exit code, timed out)."""
+    killed after `timeout_s`; its virtual users read their tokens from `tokens`. Returns
+    (exit code, timed out)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     timed_out = threading.Event()
     with (run_dir / "artillery.log").open("w") as log_file:
         proc = subprocess.Popen(
             list(cmd),
             cwd=LOADTEST_DIR,
-            env=artillery_env(run_dir),
+            env=artillery_env(run_dir, tokens),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tools.loadtest.common import LoadtestError
+from tools.loadtest.tokens import SignIn
+from tools.ops import identity
 
 # make_client(service) -> a boto3 client with the credentials and endpoint of the environment.
 ClientFactory = Callable[[str], Any]
@@ -40,6 +42,7 @@ class Target:
     aws: ClientFactory | None = None
     functions: dict[str, str] = field(default_factory=dict)  # service -> function name
     emulated: bool = False  # the local emulator: metrics from logs are not made
+    sign_in: SignIn | None = None  # None: requests carry no token (a bare --target URL)
     emulator: LocalEmulator | None = None  # the local stack's emulator, when it is running
 
 
@@ -91,6 +94,27 @@ def local_target(stack: Any = None) -> Target:
         dict(platform.get("function_names") or {}),
         emulated=True,
         emulator=emulator,
+        sign_in=_sign_in(
+            platform,
+            make_client,
+            identity.LOCAL_CUSTOMER_PASSWORD,
+            f"{stack.endpoint}/oauth2/token",  # the emulator serves the pool's token endpoint
+        ),
+    )
+
+
+def _sign_in(
+    platform: Mapping[str, Any], make_client: ClientFactory, password: str, token_endpoint: str
+) -> SignIn | None:
+    pool = platform.get("user_pool")
+    if not pool:
+        return None
+    cognito = make_client("cognito-idp")
+    return SignIn(
+        cognito,
+        pool["customer_client_id"],
+        password,
+        lambda: identity.admin_token(cognito, platform, token_endpoint),
     )
 
 
@@ -112,12 +136,20 @@ def terraform_target(env: str) -> Target:
     def make_client(service: str) -> Any:
         return aws_client(service, **({"region_name": region} if region else {}))
 
+    sign_in = None
+    if platform.get("user_pool"):
+        try:
+            password = identity.customer_password(env, platform, make_client("ssm"), create=False)
+        except identity.IdentityError as error:
+            raise LoadtestError(str(error)) from None
+        sign_in = _sign_in(platform, make_client, password, platform["user_pool"]["token_endpoint"])
     return Target(
         outputs["api_endpoint"],
         _dlqs(outputs),
         platform.get("table_name"),
         make_client,
         dict(platform.get("function_names") or {}),
+        sign_in=sign_in,
     )
 
 

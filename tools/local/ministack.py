@@ -48,7 +48,19 @@ MINISTACK_VERSION = "1.5.33"
 # ministack pins botocore==1.43.106. Handlers run on ministack's interpreter, and
 # the Lambda runtime provides boto3, so boto3 is installed at the matching version.
 BOTO3_VERSION = "1.43.106"
-PINS = (f"ministack=={MINISTACK_VERSION}", f"boto3=={BOTO3_VERSION}")
+# Cognito signs tokens and the HTTP API's JWT authorizer verifies them with it (ministack's
+# `full` extra, not installed by default): without it every token answers 401.
+CRYPTOGRAPHY_VERSION = "50.0.2"
+PINS = (
+    f"ministack=={MINISTACK_VERSION}",
+    f"boto3=={BOTO3_VERSION}",
+    f"cryptography=={CRYPTOGRAPHY_VERSION}",
+)
+EXPECTED_VERSIONS = {
+    "ministack": MINISTACK_VERSION,
+    "boto3": BOTO3_VERSION,
+    "cryptography": CRYPTOGRAPHY_VERSION,
+}
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".local" / "venvs" / "ministack"
@@ -165,7 +177,7 @@ def installed_versions() -> dict[str, str] | None:
     code = (
         "import json, importlib.metadata as m\n"
         "out = {}\n"
-        "for n in ('ministack', 'boto3', 'botocore'):\n"
+        f"for n in {(*EXPECTED_VERSIONS, 'botocore')!r}:\n"
         "    try: out[n] = m.version(n)\n"
         "    except m.PackageNotFoundError: pass\n"
         "print(json.dumps(out))"
@@ -178,7 +190,7 @@ def installed_versions() -> dict[str, str] | None:
 
 def is_installed() -> bool:
     versions = installed_versions() or {}
-    return versions.get("ministack") == MINISTACK_VERSION and versions.get("boto3") == BOTO3_VERSION
+    return all(versions.get(name) == version for name, version in EXPECTED_VERSIONS.items())
 
 
 def install(quiet: bool = False) -> Path:

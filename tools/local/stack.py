@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from tools.local import ministack
-from tools.ops.seed import seed_load_test
+from tools.ops import identity
+from tools.ops.seed import Target, seed_customer_accounts, seed_load_test, simulator_address
 from tools.release import build
 from tools.terraform.locks import held_lock, release
 
@@ -42,6 +43,7 @@ STATE_BUCKET = "orders-local-tfstate"
 LOCK_TABLE = "orders-local-tflock"
 SEED_STOCK = 1_000_000
 SMOKE_SKU = "SMOKE-0001"
+SMOKE_CUSTOMER = "smoke-check"
 
 
 class StackError(RuntimeError):
@@ -290,30 +292,44 @@ class Stack:
         return f"{self.endpoint}/_aws/execute-api/{api_id}"
 
     def seed(self, outputs: Mapping[str, Any]) -> int:
-        """Stock for every SKU of the load test data (more than any local run takes), and a
-        mailbox-simulator address for every customer, as `make seed` gives an AWS environment."""
-        return seed_load_test(
+        """Stock for every SKU of the load test data (more than any local run takes), a
+        mailbox-simulator address for every customer, and a Cognito user for each with the
+        local password (and one for the smoke check), as `make seed` gives an AWS environment."""
+        written = seed_load_test(
             self.client("dynamodb"),
             outputs["platform"]["table_name"],
             SEED_STOCK,
             extra_skus=[SMOKE_SKU],
         )
+        found = Target(self.client, outputs["platform"], "the local stack")
+        seed_customer_accounts("local", found, {SMOKE_CUSTOMER: simulator_address(SMOKE_CUSTOMER)})
+        return written
 
-    def smoke(self, api_url: str, timeout_s: float = 60.0) -> tuple[str, float]:
+    def sign_in(self, outputs: Mapping[str, Any], customer: str) -> str:
+        """An access token of a seeded customer (the local password)."""
+        return identity.sign_in(
+            self.client("cognito-idp"),
+            outputs["platform"]["user_pool"]["customer_client_id"],
+            customer,
+            identity.LOCAL_CUSTOMER_PASSWORD,
+        ).access_token
+
+    def smoke(self, api_url: str, token: str, timeout_s: float = 60.0) -> tuple[str, float]:
         """One order accepted, then seen CONFIRMED; returns (order id, round trip seconds)."""
         body = {
-            "customer_id": "smoke-check",
+            "customer_id": SMOKE_CUSTOMER,
             "currency": "EUR",
             "items": [{"sku": SMOKE_SKU, "quantity": 1, "unit_price": "1.00"}],
         }
+        signed_in = {"Authorization": f"Bearer {token}"}
         started = time.perf_counter()
-        status, accepted = http_json("POST", f"{api_url}/orders", body)
+        status, accepted = http_json("POST", f"{api_url}/orders", body, headers=signed_in)
         if status != 202:
             raise StackError(f"smoke check: POST /orders answered {status}: {accepted}")
         order_id = accepted["order_id"]
         deadline = started + timeout_s
         while time.perf_counter() < deadline:
-            status, order = http_json("GET", f"{api_url}/orders/{order_id}")
+            status, order = http_json("GET", f"{api_url}/orders/{order_id}", headers=signed_in)
             if status == 200 and order["status"] != "PENDING":
                 if order["status"] != "CONFIRMED":
                     raise StackError(f"smoke check: order {order_id} ended {order}")
@@ -353,16 +369,26 @@ class Stack:
         api_url = self.api_url(outputs)
         if smoke:
             self.say("[7/7] smoke check: one order, until CONFIRMED")
-            order_id, seconds = self._step("smoke", lambda: self.smoke(api_url))
+            token = self.sign_in(outputs, SMOKE_CUSTOMER)
+            order_id, seconds = self._step("smoke", lambda: self.smoke(api_url, token))
             self.say(f"      order {order_id} CONFIRMED after {seconds:.2f}s")
         self.timings["total"] = time.perf_counter() - total
         return {**outputs, "api_url": api_url}
 
 
-def http_json(method: str, url: str, body: Any = None, timeout: float = 10) -> tuple[int, Any]:
+def http_json(
+    method: str,
+    url: str,
+    body: Any = None,
+    timeout: float = 10,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(  # noqa: S310 - loopback only
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
@@ -392,7 +418,9 @@ The local stack is up ({steps}).
 
   API         {url}
               export API={url}
-  try it      curl -s -X POST "$API/orders" -H 'Content-Type: application/json' -d '{example}'
+  sign in     export TOKEN=$(make -s token ENV=local USER=cust-000001)
+  try it      curl -s -X POST "$API/orders" -H "Authorization: Bearer $TOKEN" \\
+                -H 'Content-Type: application/json' -d '{example}'
   logs        make logs
   status      make status
   stop        make down     (the emulator keeps everything in memory: down discards it)

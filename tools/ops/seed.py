@@ -25,7 +25,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,9 +163,16 @@ def _opt_in(env: str) -> str | None:
         return None
 
 
-def target(env: str) -> tuple[Any, str, str]:
-    """(DynamoDB client, table name, where) of the environment: the local stack with the
-    emulator's credentials, or an AWS environment as its deploy role."""
+@dataclass(frozen=True)
+class Target:
+    client: Callable[[str], Any]  # boto3 client by service name
+    platform: dict[str, Any]  # the stack's outputs
+    where: str
+
+
+def target(env: str) -> Target:
+    """The environment to seed: the local stack with the emulator's credentials, or an AWS
+    environment as its deploy role."""
     from tools.ops.environment import EnvironmentUnreadable, outputs
 
     opt_in = _opt_in(env) if env != "local" else None
@@ -175,12 +182,11 @@ def target(env: str) -> tuple[Any, str, str]:
         platform = outputs(env)["platform"]
     except EnvironmentUnreadable as error:
         raise SeedRefused(str(error)) from None
-    table = platform["table_name"]
     if env == "local":
         from tools.local import ministack
         from tools.local.stack import Stack
 
-        return Stack(port=ministack.port()).client("dynamodb"), table, "the local stack"
+        return Target(Stack(port=ministack.port()).client, platform, "the local stack")
     from tools.release import artifacts
 
     try:
@@ -191,7 +197,27 @@ def target(env: str) -> tuple[Any, str, str]:
             f"cannot act as {env}'s deploy role: {error}\n"
             "Seeding writes as the role `make apply` uses: run it with the same credentials."
         ) from None
-    return session.client("dynamodb", region_name=platform["region"]), table, f"as {role}"
+
+    def client(service: str) -> Any:
+        return session.client(service, region_name=platform["region"])
+
+    return Target(client, platform, f"as {role}")
+
+
+def seed_customer_accounts(env: str, found: Target, extra: Mapping[str, str] | None = None) -> int:
+    """A Cognito user for every load-test customer (and `extra`, id -> address), with the
+    environment's customer password (tools/ops/identity.py); returns the users created."""
+    from tools.ops import identity
+
+    _, customers = load_test_population()
+    accounts = {customer: simulator_address(customer) for customer in customers}
+    password = identity.customer_password(env, found.platform, found.client("ssm"), create=True)
+    return identity.create_customers(
+        found.client("cognito-idp"),
+        found.platform["user_pool"]["id"],
+        {**accounts, **(extra or {})},
+        password,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -212,22 +238,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         plan = stock_plan(args.profile or args.env, args.rate, args.duration, args.ramp)
-        dynamodb, table, where = target(args.env)
+        found = target(args.env)
     except LoadtestError as error:  # no such profile
         print(f"seed: {error}; name the run's with PROFILE=<env>", file=sys.stderr)
         return 2
     except SeedRefused as error:
         print(f"seed: {error}", file=sys.stderr)
         return 2
-    print(f"==> seeding {table} ({where})", flush=True)
+    table = found.platform["table_name"]
+    print(f"==> seeding {table} ({found.where})", flush=True)
     print(f"    {plan.line()}", flush=True)
     started = time.perf_counter()
-    written = seed_load_test(dynamodb, table, plan.units_per_sku)
+    written = seed_load_test(found.client("dynamodb"), table, plan.units_per_sku)
     print(
         f"==> {written} items written in {time.perf_counter() - started:.1f} s: stock for every "
         f"SKU of loadtest/data/skus.csv, and a profile with a mailbox-simulator address "
         f"(success+<id>@{SIMULATOR_DOMAIN}) for every customer of customers.csv. Seeding again "
-        "writes the same items (and resets the stock a run took)."
+        "writes the same items (and resets the stock a run took).",
+        flush=True,
+    )
+    pool = found.platform["user_pool"]["id"]
+    print(f"==> a Cognito user for every customer, in user pool {pool}", flush=True)
+    started = time.perf_counter()
+    from tools.ops import identity
+
+    try:
+        created = seed_customer_accounts(args.env, found)
+    except identity.IdentityError as error:
+        print(f"seed: {error}", file=sys.stderr)
+        return 2
+    where = (
+        f"the local password {identity.LOCAL_CUSTOMER_PASSWORD!r}"
+        if args.env == "local"
+        else f"the password in SSM {identity.password_parameter(found.platform)} (SecureString)"
+    )
+    print(
+        f"==> {created} users created in {time.perf_counter() - started:.1f} s (the others "
+        f"existed); every customer signs in with {where}: `make token ENV={args.env} "
+        "USER=<customer id>`"
     )
     return 0
 

@@ -1,5 +1,6 @@
 """Orders and stock: the rules of the business, with no AWS and no I/O in them."""
 
+from orders_core.domain.callers import Caller, NotYourCustomer
 from orders_core.domain.currency import ISO_4217_CURRENCIES
 from orders_core.domain.models import (
     MAX_DISTINCT_SKUS,
@@ -32,8 +33,10 @@ __all__ = [
     "ISO_4217_CURRENCIES",
     "MAX_DISTINCT_SKUS",
     "MAX_ITEMS",
+    "Caller",
     "FinalStatus",
     "InvalidTransition",
+    "NotYourCustomer",
     "Notification",
     "NotificationMessage",
     "NotificationStatus",

@@ -81,6 +81,10 @@ module "platform" {
     deletion_protection    = false
     point_in_time_recovery = false
   }
+  # Test users only: the pool may be destroyed with the environment.
+  user_pool = {
+    deletion_protection = false
+  }
   api_function = {
     memory_size = 256
   }

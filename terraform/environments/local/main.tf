@@ -64,6 +64,7 @@ provider "aws" {
     budgets        = var.emulator_endpoint
     cloudwatch     = var.emulator_endpoint
     cloudwatchlogs = var.emulator_endpoint
+    cognitoidp     = var.emulator_endpoint
     dynamodb       = var.emulator_endpoint
     events         = var.emulator_endpoint
     iam            = var.emulator_endpoint
@@ -107,6 +108,9 @@ module "platform" {
   data_protection = {
     deletion_protection    = false
     point_in_time_recovery = true
+  }
+  user_pool = {
+    deletion_protection = false
   }
   api_throttling = {
     rate_limit  = 10000

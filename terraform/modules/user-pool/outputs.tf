@@ -51,3 +51,8 @@ output "jwt_authorizer" {
     audience = [aws_cognito_user_pool_client.customers.id, aws_cognito_user_pool_client.admin.id]
   }
 }
+
+output "deletion_protection" {
+  description = "Whether Cognito refuses to delete the pool, as applied: ACTIVE or INACTIVE."
+  value       = aws_cognito_user_pool.this.deletion_protection
+}

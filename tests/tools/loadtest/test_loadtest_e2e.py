@@ -124,7 +124,7 @@ def test_faults_at_load_lose_no_order_and_do_nothing_twice(tmp_path, local_stack
 @pytest.mark.xdist_group("local_stack")
 def test_an_impossible_threshold_fails_the_run(tmp_path, local_stack):
     code, result = run(
-        tmp_path, target.Target(local_stack.api_url),
+        tmp_path, target.local_target(local_stack.stack),
         "--rate", "5", "--duration", "2", "--warmup", "0", "--p99", "0",
         "--no-reconcile", "--no-charts",
     )  # fmt: skip

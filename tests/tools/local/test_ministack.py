@@ -76,6 +76,20 @@ def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Com
     )
 
 
+def _client(service: str, url: str):
+    """A client of the emulator at `url`, with the credentials and region it gives handlers."""
+    import boto3
+
+    creds = ministack.aws_env(url)
+    return boto3.client(
+        service,
+        endpoint_url=creds["AWS_ENDPOINT_URL"],
+        region_name=creds["AWS_REGION"],
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
 def _pid(env: dict[str, str]) -> int:
     return int((Path(env["EMULATOR_STATE_DIR"]) / "pid").read_text())
 
@@ -226,21 +240,12 @@ def handler(event, context):
 def create_function(env: dict[str, str], name: str, source: str) -> Any:
     """Start the emulator and create a Python function `name` from one handler module; returns
     a Lambda client of the emulator."""
-    import boto3
-
     assert cli("start", env=env).returncode == 0
     url = cli("endpoint", env=env).stdout.strip()
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as zf:
         zf.writestr(f"{name}/handler.py", source)
-    creds = ministack.aws_env(url)
-    client = boto3.client(
-        "lambda",
-        endpoint_url=creds["AWS_ENDPOINT_URL"],
-        region_name=creds["AWS_REGION"],
-        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-    )
+    client = _client("lambda", url)
     client.create_function(
         FunctionName=name,
         Runtime="python3.12",
@@ -267,6 +272,41 @@ def test_a_handler_runs_against_this_emulator_and_its_output_is_in_function_logs
     assert logs.returncode == 0
     assert "hello from probe" in logs.stdout
     assert "REPORT RequestId:" in logs.stdout
+
+
+def test_cognito_tokens_of_this_emulator_are_signed_with_the_keys_its_jwks_publishes(env):
+    """Without `cryptography` in the emulator's virtualenv, ministack signs nothing and serves a
+    dummy key, so its JWT authorizers refuse every token (docs/emulators.md)."""
+    import jwt
+
+    assert cli("start", env=env).returncode == 0
+    url = cli("endpoint", env=env).stdout.strip()
+    cognito = _client("cognito-idp", url)
+    pool = cognito.create_user_pool(PoolName="probe")["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="probe", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    cognito.admin_create_user(UserPoolId=pool, Username="cust-1", MessageAction="SUPPRESS")
+    password = "Probe-password-1"  # noqa: S105 - a throwaway user of a throwaway emulator
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username="cust-1", Password=password, Permanent=True
+    )
+    token = cognito.initiate_auth(
+        ClientId=client,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "cust-1", "PASSWORD": password},
+    )["AuthenticationResult"]["AccessToken"]
+
+    keys = jwt.PyJWKClient(f"{url}/{pool}/.well-known/jwks.json", cache_keys=False)
+    claims = jwt.decode(
+        token,
+        keys.get_signing_key_from_jwt(token),
+        algorithms=["RS256"],
+        options={"verify_aud": False},
+    )
+
+    assert claims["iss"].endswith(f"/{pool}")
+    assert (claims["token_use"], claims["username"]) == ("access", "cust-1")
 
 
 SLEEPER = """

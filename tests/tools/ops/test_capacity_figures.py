@@ -19,7 +19,7 @@ import pytest
 from orders_core import wiring
 from orders_core.clients import new_client
 from orders_core.settings import Settings
-from tests.support.events import LambdaContext, http_api_event
+from tests.support.events import LambdaContext, customer_jwt, http_api_event
 from tests.unit.conftest import lambda_environment, platform  # noqa: F401 - fixtures
 from tools.ops import capacity
 
@@ -136,7 +136,8 @@ def measured(platform) -> dict[str, dict[str, Any]]:  # noqa: F811 - the fixture
     figures: dict[str, dict[str, Any]] = {}
 
     def request(kind: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = api(http_api_event(method, path, **kwargs), LambdaContext())
+        event = http_api_event(method, path, jwt=customer_jwt("cust-000001"), **kwargs)
+        response = api(event, LambdaContext())
         assert response["statusCode"] < 300, response
         figures[kind] = meter.take()
         return json.loads(response["body"])
@@ -146,7 +147,10 @@ def measured(platform) -> dict[str, dict[str, Any]]:  # noqa: F811 - the fixture
     request("GET /orders/{order_id}", "GET", f"/orders/{order_id}")
     # the list after ten orders of the customer: a full page, as a busy customer's
     for _ in range(9):
-        api(http_api_event("POST", "/orders", body), LambdaContext())
+        api(
+            http_api_event("POST", "/orders", body, jwt=customer_jwt("cust-000001")),
+            LambdaContext(),
+        )
     meter.take()
     request(
         "GET /customers/{customer_id}/orders",
