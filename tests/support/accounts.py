@@ -45,6 +45,7 @@ ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333
 TOOLING_ACCOUNT = "999999999999"
 CI_ROLE = f"arn:aws:iam::{TOOLING_ACCOUNT}:role/acme-platform-ci"
 NAME_PREFIX = "acme-platform"
+REPAIRS_PER_STEP = 3  # lost answers repaired per step before it counts as failed
 # What the emulator cannot do, overridden in the copy of terraform/ (each file says why):
 # directory of the copy -> override file of tests/support/overrides.
 EMULATOR_OVERRIDES = {
@@ -210,14 +211,21 @@ class Accounts:
         recover: bool = True,
     ) -> Step:
         step = self._run_once(name, args, extra_env, timeout)
-        if recover and step.returncode != 0 and self._repair_lost_answer(step):
+        # The emulator can lose answers to the same step again (seen: two lock acquisitions in a
+        # row spoiled under load): each retry gets its own repair, up to REPAIRS_PER_STEP.
+        for attempt in range(1, REPAIRS_PER_STEP + 1):
+            if not (recover and step.returncode != 0 and self._repair_lost_answer(step)):
+                break
+            again = "" if attempt == 1 else f" {attempt}"
             if "apply" in args and step.applied_something:
                 # The saved plan is stale once the failed apply changed the state: plan again,
                 # as an operator would, then apply that.
                 plan = [("plan" if arg == "apply" else arg) for arg in args]
                 plan = [arg for arg in plan if not arg.startswith("CONFIRM=")]
-                self._run_once(f"{name} (plan again after a repair)", plan, extra_env, timeout)
-            step = self._run_once(f"{name} (after a repair)", args, extra_env, timeout)
+                self._run_once(
+                    f"{name} (plan again after a repair{again})", plan, extra_env, timeout
+                )
+            step = self._run_once(f"{name} (after a repair{again})", args, extra_env, timeout)
         if expect is not None and step.returncode != expect:
             raise StepFailed(f"expected exit {expect}\n{step}")
         return step

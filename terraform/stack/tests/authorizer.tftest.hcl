@@ -43,7 +43,7 @@ variables {
   notification_sender = "orders@example.com"
   monthly_budget_usd  = 800
   artifacts = {
-    for name in ["orders_api", "order_processor", "notifier", "layer"] : name => {
+    for name in ["orders_api", "order_processor", "notifier", "pre_traffic_hook", "layer"] : name => {
       s3_bucket        = "artifacts"
       s3_key           = "artifacts/${name}.zip"
       source_code_hash = "lSyBCdUna4Up6YC+AydMJ7Irc63YDGp2LvFlIpMcvSU="
