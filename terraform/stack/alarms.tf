@@ -95,6 +95,29 @@ resource "aws_cloudwatch_metric_alarm" "batch_item_failures" {
   tags               = local.tags
 }
 
+# A notification whose attempt died while SES was sending it: nobody knows whether the customer
+# got the mail, and nothing will send it again (orders_core.workflows.notify_customer). Each one
+# is for a person to check, so the first one alarms; it does not page (no order is blocked).
+resource "aws_cloudwatch_metric_alarm" "notifications_uncertain" {
+  count = var.alarms_enabled ? 1 : 0
+
+  alarm_name          = "${local.name}-notifications-uncertain"
+  alarm_description   = "A notification in ${var.environment} is UNCERTAIN: the notifier died or timed out while SES was sending it, so the customer may or may not have the mail, and it is not sent again. The notifier's ERROR line names the order; SES's sending records say whether it went out."
+  namespace           = local.business_namespace
+  metric_name         = "NotificationsUncertain"
+  dimensions          = { environment = var.environment, service = "notifier" }
+  statistic           = "Sum"
+  period              = 300
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = 1
+  # Emitted only when a notification is found uncertain: no data, nothing uncertain.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
+  tags               = local.tags
+}
+
 resource "aws_cloudwatch_composite_alarm" "unhealthy" {
   count = var.alarms_enabled ? 1 : 0
 

@@ -107,6 +107,7 @@ output "alarm_names" {
     { for kind, name in module.table.alarm_names : "table_${kind}" => name },
     { for kind, name in module.outcomes_rule.alarm_names : "outcomes_rule_${kind}" => name },
     { for alarm in aws_cloudwatch_metric_alarm.rejected_orders : "rejected_orders" => alarm.alarm_name },
+    { for alarm in aws_cloudwatch_metric_alarm.notifications_uncertain : "notifications_uncertain" => alarm.alarm_name },
     { for service, alarm in aws_cloudwatch_metric_alarm.batch_item_failures : "${service}_batch_item_failures" => alarm.alarm_name },
   )
 }

@@ -1,4 +1,5 @@
-# The environment's monthly budget (budget.tf), planned with a mocked AWS provider:
+# The environment's monthly budget (budget.tf) and the alarms of alarms.tf that no module
+# makes, planned with a mocked AWS provider:
 # override_during = plan gives the alarm topic a known ARN to compare with.
 mock_provider "aws" {
   override_during = plan
@@ -90,4 +91,31 @@ run "a_budget_must_be_a_positive_amount" {
   }
 
   expect_failures = [var.monthly_budget_usd]
+}
+
+run "an_uncertain_notification_alarms_the_topic_at_once_and_does_not_page" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.notifications_uncertain[0].alarm_name == "orders-prod-notifications-uncertain" &&
+      aws_cloudwatch_metric_alarm.notifications_uncertain[0].namespace == "OrdersPlatform" &&
+      aws_cloudwatch_metric_alarm.notifications_uncertain[0].metric_name == "NotificationsUncertain" &&
+      aws_cloudwatch_metric_alarm.notifications_uncertain[0].dimensions == tomap({ environment = "prod", service = "notifier" }) &&
+      aws_cloudwatch_metric_alarm.notifications_uncertain[0].threshold == 0 &&
+      aws_cloudwatch_metric_alarm.notifications_uncertain[0].evaluation_periods == 1 &&
+      aws_cloudwatch_metric_alarm.notifications_uncertain[0].treat_missing_data == "notBreaching"
+    )
+    error_message = "the first NotificationsUncertain of the notifier in 5 minutes must alarm"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.notifications_uncertain[0].alarm_actions == toset(["arn:aws:sns:eu-west-1:333333333333:orders-prod-alarms"])
+    error_message = "the alarm must notify the environment's alarm topic"
+  }
+
+  assert {
+    condition     = !strcontains(aws_cloudwatch_composite_alarm.unhealthy[0].alarm_rule, "notifications-uncertain")
+    error_message = "an uncertain notification blocks no order: it must not page through the composite alarm"
+  }
 }
