@@ -262,8 +262,9 @@ def test_every_alarm_and_deployment_of_staging_and_prod_is_planned_as_committed(
 
     alarms = [c for c in changed if c["type"] in ALARM_TYPES]
     # 3 functions x 3, the API's 2, 2 queues x 2, the table's 3 (itself, its index, system
-    # errors), the rule's 2, rejected orders, 2 consumers' batch failures, the composite
-    assert len(alarms) == 9 + 2 + 4 + 3 + 2 + 1 + 2 + 1
+    # errors), the rule's 2, rejected orders, uncertain notifications, 2 consumers' batch
+    # failures, the composite
+    assert len(alarms) == 9 + 2 + 4 + 3 + 2 + 1 + 1 + 2 + 1
     for alarm in alarms:
         assert alarm["change"]["actions"] == ["create"], alarm["address"]
         for field in ("alarm_actions", "ok_actions"):
