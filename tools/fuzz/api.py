@@ -194,16 +194,12 @@ def _json(path: Path) -> dict:
 def local_api() -> tuple[str, SignedIn]:
     """The API of the stack `make up` started (EMULATOR_PORT, EMULATOR_STATE_DIR), and its
     smoke-check customer signed in."""
-    from tools.local import ministack
-    from tools.local.stack import SMOKE_CUSTOMER, Stack, StackError
+    from tools.local.stack import SMOKE_CUSTOMER, StackError, running_stack
 
-    state = ministack.status()
-    if not state.running or not state.healthy:
-        raise FuzzRefused(
-            f"no local stack answers on port {state.port}: run `make up` first "
-            "(with the same EMULATOR_PORT and EMULATOR_STATE_DIR)"
-        )
-    stack = Stack(port=state.port)
+    try:
+        stack = running_stack()
+    except StackError as error:
+        raise FuzzRefused(str(error)) from None
     try:
         outputs = stack.outputs()
         token = stack.sign_in(outputs, SMOKE_CUSTOMER)

@@ -55,16 +55,12 @@ def local_target(stack: Any = None) -> Target:
     """The running local stack: its API URL, DLQs and table from its Terraform outputs.
     Without `stack`, the one `make up` started (EMULATOR_PORT, EMULATOR_STATE_DIR)."""
     from tools.local import ministack
-    from tools.local.stack import Stack, StackError
+    from tools.local.stack import StackError, running_stack
 
-    if stack is None:
-        state = ministack.status()
-        if not state.running or not state.healthy:
-            raise LoadtestError(
-                f"no local stack answers on port {state.port}: run `make up` first "
-                "(with the same EMULATOR_PORT and EMULATOR_STATE_DIR)"
-            )
-        stack = Stack(port=state.port)
+    try:
+        stack = stack or running_stack()
+    except StackError as error:
+        raise LoadtestError(str(error)) from None
     try:
         outputs = stack.outputs()
     except StackError as error:

@@ -376,6 +376,17 @@ class Stack:
         return {**outputs, "api_url": api_url}
 
 
+def running_stack() -> Stack:
+    """The stack `make up` started (EMULATOR_PORT, EMULATOR_STATE_DIR), if its emulator answers."""
+    state = ministack.status()
+    if not state.running or not state.healthy:
+        raise StackError(
+            f"no local stack answers on port {state.port}: run `make up` first "
+            "(with the same EMULATOR_PORT and EMULATOR_STATE_DIR)"
+        )
+    return Stack(port=state.port)
+
+
 def http_json(
     method: str,
     url: str,
