@@ -25,7 +25,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ LOCK_TABLE = "orders-local-tflock"
 SEED_STOCK = 1_000_000
 SMOKE_SKU = "SMOKE-0001"
 SMOKE_CUSTOMER = "smoke-check"
+OWN_LOCK_RETRIES = 2  # a command's own lock lost by the emulator, released and run again
 
 
 class StackError(RuntimeError):
@@ -208,14 +209,22 @@ class Stack:
             "TF_VAR_emulator_endpoint": self.endpoint,
             "TF_VAR_lambda_architecture": host_architecture(),
         }
-        proc = subprocess.run(
-            [str(TF), f"-chdir={LOCAL_ROOT}", *args],
-            env=env,
-            text=True,
-            stdout=subprocess.PIPE if capture else None,
-            stderr=subprocess.PIPE if capture or stderr else None,
-            check=False,
-        )
+        # Errors are always read, to find a lock the emulator lost the answer to; they reach
+        # the terminal afterwards unless the caller keeps them.
+        for attempt in range(1 + OWN_LOCK_RETRIES):
+            started = time.time()
+            proc = self._run_terraform(args, env, capture)
+            lock = held_lock(proc.stderr) if proc.returncode != 0 else None
+            if lock is None or lock.created < started - 1 or attempt == OWN_LOCK_RETRIES:
+                break
+            # This command's own lock: its PutItem was performed, its answer lost, and the
+            # SDK's retry found it. Nobody else holds it: release it and run the command again.
+            self.say(
+                f"releasing state lock {lock.lock_id}: this {args[0]}'s own, its answer was lost"
+            )
+            release(lock, LOCK_TABLE, self.client("dynamodb"), self.client("s3"))
+        if not (capture or stderr):
+            sys.stderr.write(proc.stderr)
         if check and proc.returncode != 0:
             detail = f"\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}" if capture else ""
             raise StackError(
@@ -224,6 +233,19 @@ class Stack:
                 "continue from where it stopped; `make clean` starts from nothing."
             )
         return proc
+
+    def _run_terraform(
+        self, args: Sequence[str], env: Mapping[str, str], capture: bool
+    ) -> subprocess.CompletedProcess[str]:
+        """One terraform command; its errors are always read, its output only if `capture`."""
+        return subprocess.run(
+            [str(TF), f"-chdir={LOCAL_ROOT}", *args],
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
 
     def init(self) -> None:
         endpoints = self.tf_data_dir / "endpoints.hcl"
@@ -247,18 +269,9 @@ class Stack:
 
     def apply(self) -> None:
         # Progress streams to the terminal; errors are kept to tell a conflict apart.
-        started = time.time()
         proc = self.terraform(
             "apply", "-auto-approve", "-no-color", "-parallelism=30", stderr=True, check=False
         )
-        lock = held_lock(proc.stderr)
-        if proc.returncode != 0 and lock is not None and lock.created >= started - 1:
-            # Our own lock, whose PutItem the emulator performed but answered too late.
-            self.say(f"releasing state lock {lock.lock_id}: this apply's own, its answer was lost")
-            release(lock, LOCK_TABLE, self.client("dynamodb"), self.client("s3"))
-            proc = self.terraform(
-                "apply", "-auto-approve", "-no-color", "-parallelism=30", stderr=True, check=False
-            )
         sys.stderr.write(proc.stderr)
         if proc.returncode == 0:
             return

@@ -7,6 +7,7 @@ orchestration only; the end-to-end tests run the real thing.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -64,12 +65,15 @@ class RecordingStack(local_stack.Stack):
     def init(self) -> None:
         self.calls.append("init")
 
-    def terraform(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    def _run_terraform(
+        self, args: Sequence[str], _env: Mapping[str, str], capture: bool
+    ) -> subprocess.CompletedProcess[str]:
         assert args[0] == "apply"
-        assert kwargs == {"stderr": True, "check": False}
-        self.calls.append("apply")
+        self.calls.append("apply" if not capture else "apply (captured)")
         code, stderr = self.apply_results.pop(0)
-        return subprocess.CompletedProcess(["terraform", *args], code, None, stderr)
+        return subprocess.CompletedProcess(
+            ["terraform", *args], code, "" if capture else None, stderr
+        )
 
     def outputs(self) -> dict:
         return {"api_id": "abc", "platform": {"table_name": "orders"}}
@@ -152,3 +156,19 @@ def test_a_lock_taken_before_the_apply_started_is_someone_elses_and_is_left_alon
         stack.up(smoke=False)
 
     assert released == []
+
+
+def test_any_terraform_command_releases_its_own_lost_lock_a_bounded_number_of_times(
+    tmp_path: Path, released
+) -> None:
+    # The fire drill applies through Stack.terraform directly: the same repair applies there.
+    own = lock_error(datetime.now(UTC) + timedelta(seconds=1))
+    stack = RecordingStack(tmp_path, [(1, own), (0, "")])
+    assert stack.terraform("apply", "-auto-approve", capture=True).returncode == 0
+    assert stack.calls == ["apply (captured)"] * 2
+
+    always = RecordingStack(tmp_path, [(1, own)] * (1 + local_stack.OWN_LOCK_RETRIES))
+    with pytest.raises(local_stack.StackError, match="Error acquiring the state lock"):
+        always.terraform("apply", "-auto-approve", capture=True)
+    assert len(always.calls) == 1 + local_stack.OWN_LOCK_RETRIES
+    assert len(released) == 1 + local_stack.OWN_LOCK_RETRIES
