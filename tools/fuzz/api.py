@@ -19,12 +19,15 @@ it; the answers for another customer's ids (403, 404) and for no token (401) are
 tests/e2e/test_authentication.py's.
 
 Bounded by --max-examples (per operation and phase) and --max-time, which schemathesis fills
-by repeating the fuzzing and stateful phases. The seed is printed first:
-the same seed against the same code generates the same cases.
+by repeating the fuzzing and stateful phases. The seed is printed first: the same seed
+against the same code generates the same cases.
 
 Writes .local/fuzz/<UTC timestamp>/: failures.txt (every failure with the curl command that
-reproduces it), junit.xml and report.json (schemathesis's own). Exit 0 no failure, 1 failures
-found (or schemathesis could not run), 2 refused (no stack, a target off this machine).
+reproduces it, its bearer token included), junit.xml and report.json (schemathesis's own);
+the directory is readable by this user only, and the token good until it expires.
+
+Exit 0 no failure, 1 failures found (or schemathesis could not run), 2 refused (no stack, a
+target off this machine).
 """
 
 from __future__ import annotations
@@ -102,7 +105,8 @@ def command(
         "--report", "junit,json",
         "--report-junit-path", str(run_dir / "junit.xml"),
         "--report-json-path", str(run_dir / "report.json"),
-        "--output-sanitize", "false",  # an Idempotency-Key is no secret, and curl needs it
+        # A reproducing curl needs the Idempotency-Key and the token (the run dir is 0700).
+        "--output-sanitize", "false",
         "--no-color",
     ]  # fmt: skip
     if max_time:
@@ -147,6 +151,7 @@ def run(
         raise FuzzRefused(f"the fuzz targets loopback only (127.0.0.1/localhost): {url}")
     seed = random.SystemRandom().randrange(2**31) if seed is None else seed
     run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.chmod(0o700)  # its reports carry the caller's bearer token
     print(f"==> fuzz: seed {seed}, {url}, run dir {run_dir}", flush=True)
     cmd = command(url, run_dir, seed, max_examples, max_time, workers)
     limit = timeout_s or (max_time or 0) + 600

@@ -54,6 +54,8 @@ def test_each_failure_is_written_with_a_curl_that_reproduces_it(tmp_path):
         assert "curl -X " in failure.report
         assert url in failure.report
         assert f"=== {failure.operation}\n{failure.report}" in written
+    # the curls carry the caller's bearer token: only this user may read them
+    assert (tmp_path / "fuzz").stat().st_mode & 0o077 == 0
 
 
 def test_a_target_off_this_machine_is_refused(capsys):
